@@ -1,0 +1,71 @@
+// Which keys a caller may see and what it may grant. Tenant isolation lives here, in one place:
+// a key of tenant A asking for anything of tenant B gets the same 404 as for something that
+// does not exist, so ids cannot be probed across tenants.
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { Context } from "hono";
+import { apiKeys, keySecrets, type ApiKeyRow, type KeySecretRow } from "../db/schema.ts";
+import type { AppEnv } from "../http/context.ts";
+import { Problem } from "../http/problem.ts";
+import { isPlatform } from "../keys/scopes.ts";
+
+export const keyNotFound = () => new Problem("not-found", { detail: "No such key." });
+
+/** The tenant a request acts on: its own, or (platform keys only) the one it names. */
+export function actingTenant(c: Context<AppEnv>, requested: string | undefined): string {
+  const { key } = c.get("principal");
+  if (requested === undefined || requested === key.tenantId) return key.tenantId;
+  if (isPlatform(key.scopes)) return requested;
+  throw new Problem("not-found", { detail: "No such tenant." });
+}
+
+/** Scopes that reach beyond one tenant: only a platform key may grant them, and only in its own tenant. */
+export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: readonly string[]): void {
+  const { key } = c.get("principal");
+  const crossTenant = scopes.filter((s) => s === "platform" || s === "*");
+  if (crossTenant.length === 0) return;
+  if (!isPlatform(key.scopes) || tenantId !== key.tenantId) {
+    throw new Problem("insufficient-scope", {
+      detail: `Only a platform key may grant ${crossTenant.map((s) => `'${s}'`).join(" and ")}, and only to keys of its own tenant.`,
+      scope: "platform",
+    });
+  }
+}
+
+export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow };
+
+/** The key with its newest secret, if the caller may see it. */
+export async function loadKey(c: Context<AppEnv>, id: string): Promise<LoadedKey> {
+  const { db } = c.get("stores");
+  const { key: caller } = c.get("principal");
+  const key = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  if (!key || (key.tenantId !== caller.tenantId && !isPlatform(caller.scopes))) throw keyNotFound();
+  const current = await db
+    .select()
+    .from(keySecrets)
+    .where(eq(keySecrets.keyId, id))
+    .orderBy(desc(keySecrets.createdAt), desc(keySecrets.hash))
+    .get();
+  if (!current) throw keyNotFound();
+  return { key, current };
+}
+
+/** Newest secret of each key, for list views. */
+export async function currentSecrets(c: Context<AppEnv>, keyIds: string[]): Promise<Map<string, KeySecretRow>> {
+  const out = new Map<string, KeySecretRow>();
+  if (keyIds.length === 0) return out;
+  const rows = await c
+    .get("stores")
+    .db.select()
+    .from(keySecrets)
+    .where(and(inArray(keySecrets.keyId, keyIds)))
+    .orderBy(desc(keySecrets.createdAt))
+    .all();
+  for (const row of rows) if (!out.has(row.keyId)) out.set(row.keyId, row);
+  return out;
+}
+
+export function ensureNotRevoked(key: ApiKeyRow): void {
+  if (key.revokedAt !== null) {
+    throw new Problem("key-revoked", { detail: "The key is revoked; a revoked key cannot be changed, rolled or revoked again." });
+  }
+}

@@ -1,0 +1,97 @@
+// Revoke (permanent) and roll (a new secret; the old one lives until a grace deadline).
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { and, eq, isNull, or, gt } from "drizzle-orm";
+import { apiKeys, keySecrets } from "../db/schema.ts";
+import { defineRoute } from "../http/access.ts";
+import type { AppEnv } from "../http/context.ts";
+import { displayParts, generateKey } from "../keys/format.ts";
+import { hashKey } from "../keys/hash.ts";
+import { publishKey } from "../keys/lookup.ts";
+import { auditInsert } from "./audit-entry.ts";
+import { ensureNotRevoked, loadKey } from "./key-access.ts";
+import { IdParam, iso, KeyId, KeySchema, keyView, RevokeKeyBody, RolledKeySchema, RollKeyBody } from "./schemas.ts";
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const revokeKey = defineRoute("admin", {
+  method: "post",
+  path: "/v1/keys/{id}/revoke",
+  tags: ["Keys"],
+  summary: "Revoke a key, permanently",
+  request: { params: IdParam(KeyId), body: { required: true, ...json(RevokeKeyBody) } },
+  responses: {
+    200: { description: "The revoked key", ...json(KeySchema) },
+    404: { description: "No such key" },
+    409: { description: "Already revoked" },
+  },
+});
+
+const rollKey = defineRoute("admin", {
+  method: "post",
+  path: "/v1/keys/{id}/roll",
+  tags: ["Keys"],
+  summary: "Issue a new secret for a key",
+  description:
+    "The key keeps its id, scopes and limits. The previous secret(s) keep working until `gracePeriodSeconds` from now (at most 7 days; 0 ends them at once).",
+  request: { params: IdParam(KeyId), body: { required: true, ...json(RollKeyBody) } },
+  responses: {
+    200: { description: "The new secret, shown this once", ...json(RolledKeySchema) },
+    404: { description: "No such key" },
+    409: { description: "The key is revoked" },
+  },
+});
+
+export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(revokeKey, async (c) => {
+    const { id } = c.req.valid("param");
+    const { reason } = c.req.valid("json");
+    const stores = c.get("stores");
+    const { db } = stores;
+    const { key, current } = await loadKey(c, id);
+    ensureNotRevoked(key);
+    const now = Date.now();
+    const caller = c.get("principal").key.keyId;
+    const [updated] = await db.batch([
+      db
+        .update(apiKeys)
+        .set({ revokedAt: now, revokedBy: caller, revokeReason: reason ?? null, updatedAt: now })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning(),
+      auditInsert(c, db, { tenantId: key.tenantId, action: "key.revoke", targetType: "key", targetId: id, details: { reason: reason ?? null } }, now),
+    ]);
+    if (!updated[0]) ensureNotRevoked({ ...key, revokedAt: now }); // a concurrent revoke won
+    await publishKey(stores, c.get("defer"), id);
+    return c.json(keyView(updated[0]!, current), 200);
+  });
+
+  app.openapi(rollKey, async (c) => {
+    const { id } = c.req.valid("param");
+    const { gracePeriodSeconds } = c.req.valid("json");
+    const stores = c.get("stores");
+    const { db } = stores;
+    const { key } = await loadKey(c, id);
+    ensureNotRevoked(key);
+    const now = Date.now();
+    const deadline = now + gracePeriodSeconds * 1000;
+    const secret = generateKey(key.environment);
+    const hash = await hashKey(secret);
+    const { prefix, hint } = displayParts(secret);
+    await db.batch([
+      // Every older secret ends at the deadline, unless it was already due to end sooner.
+      db
+        .update(keySecrets)
+        .set({ expiresAt: deadline })
+        .where(and(eq(keySecrets.keyId, id), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, deadline)))),
+      db.insert(keySecrets).values({ hash, keyId: id, prefix, hint, createdAt: now, expiresAt: null }),
+      db.update(apiKeys).set({ updatedAt: now }).where(eq(apiKeys.id, id)),
+      auditInsert(
+        c,
+        db,
+        { tenantId: key.tenantId, action: "key.roll", targetType: "key", targetId: id, details: { gracePeriodSeconds, prefix, hint } },
+        now,
+      ),
+    ]);
+    await publishKey(stores, c.get("defer"), id);
+    return c.json({ ...keyView({ ...key, updatedAt: now }, { prefix, hint }), key: secret, previousSecretExpiresAt: iso(deadline)! }, 200);
+  });
+}

@@ -1,0 +1,50 @@
+// What a key can learn about itself and its options, with any valid key or an admin one.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { tenants } from "../db/schema.ts";
+import { defineRoute } from "../http/access.ts";
+import type { AppEnv } from "../http/context.ts";
+import { PERMISSION_SETS } from "../keys/scopes.ts";
+import { loadKey } from "./key-access.ts";
+import { KeySchema, keyView, TenantSchema, tenantView } from "./schemas.ts";
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const Me = z.object({ key: KeySchema, tenant: TenantSchema }).openapi("Me");
+const PermissionSets = z
+  .object({ data: z.array(z.object({ name: z.string(), description: z.string(), scopes: z.array(z.string()) })) })
+  .openapi("PermissionSets");
+
+const me = defineRoute("authenticated", {
+  method: "get",
+  path: "/v1/auth/me",
+  tags: ["Auth"],
+  summary: "The calling key's own record and tenant (never a secret)",
+  responses: { 200: { description: "The caller", ...json(Me) } },
+});
+
+const permissionSets = defineRoute("admin", {
+  method: "get",
+  path: "/v1/permission-sets",
+  tags: ["Keys"],
+  summary: "Named scope presets usable as `permissionSet` at key creation",
+  responses: { 200: { description: "The presets", ...json(PermissionSets) } },
+});
+
+export function registerSelfRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(me, async (c) => {
+    const { key, current } = await loadKey(c, c.get("principal").key.keyId);
+    const tenant = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get();
+    return c.json({ key: keyView(key, current), tenant: tenantView(tenant!) }, 200);
+  });
+
+  app.openapi(permissionSets, (c) =>
+    c.json(
+      {
+        data: Object.entries(PERMISSION_SETS).map(([name, set]) => ({ name, description: set.description, scopes: [...set.scopes] })),
+      },
+      200,
+    ),
+  );
+}

@@ -1,0 +1,156 @@
+// Tenant management: platform scope only.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { isUniqueViolation } from "../db/errors.ts";
+import { newId } from "../db/ids.ts";
+import { tenants, type TenantRow } from "../db/schema.ts";
+import { defineRoute } from "../http/access.ts";
+import type { AppEnv } from "../http/context.ts";
+import { Problem } from "../http/problem.ts";
+import { publishTenant } from "../keys/lookup.ts";
+import { auditInsert } from "./audit-entry.ts";
+import { page } from "./paging.ts";
+import {
+  CreateTenantBody,
+  IdParam,
+  TenantId,
+  TenantList,
+  TenantListQuery,
+  TenantSchema,
+  tenantView,
+  UpdateTenantBody,
+} from "./schemas.ts";
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const createTenant = defineRoute("platform", {
+  method: "post",
+  path: "/v1/tenants",
+  tags: ["Tenants"],
+  summary: "Create a tenant",
+  request: { body: { required: true, ...json(CreateTenantBody) } },
+  responses: {
+    201: { description: "Created", ...json(TenantSchema) },
+    409: { description: "Slug already in use" },
+    422: { description: "Invalid body" },
+  },
+});
+
+const listTenants = defineRoute("platform", {
+  method: "get",
+  path: "/v1/tenants",
+  tags: ["Tenants"],
+  summary: "List tenants, newest first",
+  request: { query: TenantListQuery },
+  responses: { 200: { description: "A page of tenants", ...json(TenantList) } },
+});
+
+const getTenant = defineRoute("platform", {
+  method: "get",
+  path: "/v1/tenants/{id}",
+  tags: ["Tenants"],
+  summary: "Get a tenant",
+  request: { params: IdParam(TenantId) },
+  responses: { 200: { description: "The tenant", ...json(TenantSchema) }, 404: { description: "No such tenant" } },
+});
+
+const updateTenant = defineRoute("platform", {
+  method: "patch",
+  path: "/v1/tenants/{id}",
+  tags: ["Tenants"],
+  summary: "Update a tenant's name, plan, limits or active flag",
+  description: "Deactivating a tenant refuses all of its keys (403 tenant-inactive).",
+  request: { params: IdParam(TenantId), body: { required: true, ...json(UpdateTenantBody) } },
+  responses: {
+    200: { description: "The updated tenant", ...json(TenantSchema) },
+    404: { description: "No such tenant" },
+    409: { description: "A platform key cannot deactivate its own tenant" },
+    422: { description: "Invalid body" },
+  },
+});
+
+const notFound = () => new Problem("not-found", { detail: "No such tenant." });
+
+export function registerTenantRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createTenant, async (c) => {
+    const body = c.req.valid("json");
+    const { db } = c.get("stores");
+    const now = Date.now();
+    const row: TenantRow = {
+      id: newId("ten"),
+      name: body.name,
+      slug: body.slug,
+      plan: body.plan,
+      rateLimitCapacity: body.rateLimit?.capacity ?? null,
+      rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
+      monthlyQuota: body.monthlyQuota ?? null,
+      maxKeys: body.maxKeys ?? null,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await db.batch([
+        db.insert(tenants).values(row),
+        auditInsert(c, db, { tenantId: row.id, action: "tenant.create", targetType: "tenant", targetId: row.id, details: body }, now),
+      ]);
+    } catch (err) {
+      if (isUniqueViolation(err, "slug")) throw new Problem("slug-taken", { detail: `The slug '${body.slug}' is taken.` });
+      throw err;
+    }
+    return c.json(tenantView(row), 201);
+  });
+
+  app.openapi(listTenants, async (c) => {
+    const q = c.req.valid("query");
+    const { db } = c.get("stores");
+    const where: SQL[] = [];
+    if (q.cursor) where.push(lt(tenants.id, q.cursor));
+    if (q.active !== undefined) where.push(eq(tenants.active, q.active));
+    const rows = await db
+      .select()
+      .from(tenants)
+      .where(and(...where))
+      .orderBy(desc(tenants.id))
+      .limit(q.limit + 1)
+      .all();
+    const { rows: kept, nextCursor } = page(rows, q.limit);
+    return c.json({ data: kept.map(tenantView), nextCursor }, 200);
+  });
+
+  app.openapi(getTenant, async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, id)).get();
+    if (!row) throw notFound();
+    return c.json(tenantView(row), 200);
+  });
+
+  app.openapi(updateTenant, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const stores = c.get("stores");
+    const { db } = stores;
+    const existing = await db.select().from(tenants).where(eq(tenants.id, id)).get();
+    if (!existing) throw notFound();
+    if (body.active === false && c.get("principal").key.tenantId === id) {
+      throw new Problem("conflict", { detail: "A key cannot deactivate its own tenant; use a key of another platform tenant." });
+    }
+    const now = Date.now();
+    const changes: Partial<TenantRow> = { updatedAt: now };
+    if (body.name !== undefined) changes.name = body.name;
+    if (body.plan !== undefined) changes.plan = body.plan;
+    if (body.active !== undefined) changes.active = body.active;
+    if (body.rateLimit !== undefined) {
+      changes.rateLimitCapacity = body.rateLimit?.capacity ?? null;
+      changes.rateLimitRefillPerSecond = body.rateLimit?.refillPerSecond ?? null;
+    }
+    if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
+    if (body.maxKeys !== undefined) changes.maxKeys = body.maxKeys;
+    const [updated] = await db.batch([
+      db.update(tenants).set(changes).where(eq(tenants.id, id)).returning(),
+      auditInsert(c, db, { tenantId: id, action: "tenant.update", targetType: "tenant", targetId: id, details: body }, now),
+    ]);
+    await publishTenant(stores, c.get("defer"), id);
+    return c.json(tenantView(updated[0]!), 200);
+  });
+}

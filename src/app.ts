@@ -1,0 +1,90 @@
+// The gateway, top to bottom. Every request passes these stages in this order; a stage that
+// refuses throws a Problem, which onError turns into RFC 9457 problem+json.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { registerAuditRoutes } from "./admin/audit.ts";
+import { registerKeyLifecycleRoutes } from "./admin/key-lifecycle.ts";
+import { registerKeyRoutes } from "./admin/keys.ts";
+import { ProblemSchema } from "./admin/schemas.ts";
+import { registerSelfRoutes } from "./admin/self.ts";
+import { registerTenantRoutes } from "./admin/tenants.ts";
+import type { AppEnv } from "./http/context.ts";
+import { log } from "./http/log.ts";
+import { accessLog, authenticate, noCredentialsInUrl } from "./http/middleware.ts";
+import { Problem, problemResponse, type ProblemKind } from "./http/problem.ts";
+import { registerPublicRoutes } from "./http/public.ts";
+import { methodNotAllowed } from "./http/routes-index.ts";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new Problem("validation-failed", {
+          detail: "The request did not match the schema; see errors.",
+          extensions: {
+            errors: result.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })),
+          },
+        });
+      }
+    },
+  });
+
+  // 1. Identify the request: a valid incoming X-Request-Id is kept, otherwise one is generated.
+  app.use(requestId({ limitLength: 128 }));
+  // 2. Security headers on every response, errors included.
+  app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
+  // 3. Metered stores for this request, and one access-log line at the end (path only, no query).
+  app.use(accessLog);
+  // 4. A key in the URL is refused before anything else reads or logs it.
+  app.use(noCredentialsInUrl);
+  // 5. Authentication: credential → format/checksum → memory/KV/D1 → key state → tenant state.
+  app.use("/v1/*", authenticate);
+  // 6. Authorization: each route's own requireAccess (see defineRoute) checks its scope.
+  // 7. Handlers.
+  registerPublicRoutes(app);
+  registerSelfRoutes(app);
+  registerTenantRoutes(app);
+  registerKeyRoutes(app);
+  registerKeyLifecycleRoutes(app);
+  registerAuditRoutes(app);
+  app.openAPIRegistry.register("Problem", ProblemSchema);
+
+  app.notFound((c) => {
+    const allowed = methodNotAllowed(app.routes, c.req.method, c.req.path);
+    const problem = allowed
+      ? new Problem("method-not-allowed", { detail: `Use ${allowed.join(", ")}.`, headers: { Allow: allowed.join(", ") } })
+      : new Problem("not-found", { detail: "No such route." });
+    return problemResponse(problem, c.get("requestId"), c.req.path);
+  });
+
+  app.onError((err, c) => {
+    const problem = toProblem(err);
+    if (problem.kind === "internal") {
+      // The client gets an opaque 500 with the request id; the log gets the cause (scrubbed).
+      log("error", "unhandled", { requestId: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined });
+    }
+    return problemResponse(problem, c.get("requestId"), c.req.path);
+  });
+
+  return app;
+}
+
+const HTTP_STATUS_PROBLEMS: Record<number, ProblemKind> = {
+  400: "bad-request",
+  404: "not-found",
+  405: "method-not-allowed",
+  413: "payload-too-large",
+  415: "unsupported-media-type",
+};
+
+function toProblem(err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  if (err instanceof HTTPException) {
+    const kind = HTTP_STATUS_PROBLEMS[err.status];
+    // Hono's own messages (e.g. "Malformed JSON in request body") are safe to pass on.
+    if (kind) return new Problem(kind, { detail: err.message || undefined });
+  }
+  return new Problem("internal", { detail: "Something went wrong on our side; quote the request id if you report it." });
+}

@@ -1,0 +1,10 @@
+/** D1 reports constraint violations as text; drizzle wraps them. This finds the text either way. */
+export function isUniqueViolation(err: unknown, columnHint: string): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message.includes("UNIQUE constraint failed") && message.includes(columnHint)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}

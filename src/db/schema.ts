@@ -1,0 +1,97 @@
+// D1 is the source of truth for tenants, keys and the audit trail. Caches (isolate memory, KV) hold
+// copies keyed by the secret's hash; see src/keys/lookup.ts for how they are kept honest.
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const tenants = sqliteTable(
+  "tenants",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    plan: text("plan", { enum: ["free", "pro", "enterprise"] }).notNull(),
+    // Per-tenant overrides of the plan defaults; null means "use the plan's value".
+    rateLimitCapacity: integer("rate_limit_capacity"),
+    rateLimitRefillPerSecond: real("rate_limit_refill_per_second"),
+    monthlyQuota: integer("monthly_quota"),
+    maxKeys: integer("max_keys"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("tenants_slug_unique").on(t.slug)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    description: text("description"),
+    environment: text("environment", { enum: ["live", "test"] }).notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    rateLimitCapacity: integer("rate_limit_capacity"),
+    rateLimitRefillPerSecond: real("rate_limit_refill_per_second"),
+    monthlyQuota: integer("monthly_quota"),
+    expiresAt: integer("expires_at"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    revokedAt: integer("revoked_at"),
+    revokedBy: text("revoked_by"),
+    revokeReason: text("revoke_reason"),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by"),
+    updatedAt: integer("updated_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [
+    // A name identifies a live key within its tenant; a revoked key frees its name.
+    uniqueIndex("api_keys_tenant_name_unique")
+      .on(t.tenantId, t.name)
+      .where(sql`revoked_at IS NULL`),
+    index("api_keys_tenant_id_idx").on(t.tenantId, t.id),
+  ],
+);
+
+// A key has one or more secrets: one normally, two during a roll's grace period. Only the SHA-256
+// of a secret is stored, with a display prefix and the last four characters as a hint.
+export const keySecrets = sqliteTable(
+  "key_secrets",
+  {
+    hash: text("hash").primaryKey(),
+    keyId: text("key_id")
+      .notNull()
+      .references(() => apiKeys.id),
+    prefix: text("prefix").notNull(),
+    hint: text("hint").notNull(),
+    createdAt: integer("created_at").notNull(),
+    // Set when the secret is rolled: it keeps working until then.
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [index("key_secrets_key_id_idx").on(t.keyId)],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    actorKeyId: text("actor_key_id"),
+    actorTenantId: text("actor_tenant_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type", { enum: ["tenant", "key"] }).notNull(),
+    targetId: text("target_id").notNull(),
+    ip: text("ip"),
+    requestId: text("request_id"),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("audit_log_tenant_idx").on(t.tenantId, t.id)],
+);
+
+export type TenantRow = typeof tenants.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type KeySecretRow = typeof keySecrets.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

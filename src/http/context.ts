@@ -1,0 +1,14 @@
+import type { Stores } from "../db/client.ts";
+import type { Principal } from "../keys/verify.ts";
+
+/** What the pipeline's stages hand to each other through Hono's context. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    stores: Stores;
+    /** Run after the response; every deferred promise is awaited before the access log line. */
+    defer: (promise: Promise<unknown>) => void;
+    principal: Principal;
+  };
+};

@@ -1,0 +1,62 @@
+// Where a client may put its key: `Authorization: Bearer <key>` or `X-API-Key: <key>`. Nowhere
+// else: a key in a URL ends up in proxy logs, browser history and Referer headers.
+import { KEY_LIKE } from "../keys/format.ts";
+import { Problem } from "./problem.ts";
+
+const BEARER = /^Bearer +([^\s,]+) *$/i;
+const QUERY_KEY_NAMES = new Set(["api_key", "apikey", "api-key", "x-api-key", "access_token"]);
+
+const TWO_CREDENTIALS = "Send exactly one API key, in either Authorization or X-API-Key.";
+
+/** Returns the presented key, null when there is none, or throws for an ambiguous request. */
+export function extractCredential(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  const apiKeyHeader = headers.get("x-api-key");
+
+  let bearer: string | null = null;
+  if (authorization !== null) {
+    // Repeated headers arrive joined by ", ": a second credential, not a longer one.
+    if (authorization.includes(",")) throw new Problem("invalid-request", { detail: TWO_CREDENTIALS });
+    const m = BEARER.exec(authorization.trim());
+    if (!m) {
+      throw new Problem("missing-credential", {
+        detail: "Use the Bearer scheme: Authorization: Bearer <key>, or the X-API-Key header.",
+      });
+    }
+    bearer = m[1]!;
+  }
+
+  let headerKey: string | null = null;
+  if (apiKeyHeader !== null) {
+    if (apiKeyHeader.includes(",")) throw new Problem("invalid-request", { detail: TWO_CREDENTIALS });
+    headerKey = apiKeyHeader.trim();
+    if (headerKey === "") headerKey = null;
+  }
+
+  if (bearer !== null && headerKey !== null && bearer !== headerKey) {
+    throw new Problem("invalid-request", { detail: TWO_CREDENTIALS });
+  }
+  return bearer ?? headerKey;
+}
+
+/** A key-shaped string anywhere in the URL, or a query parameter named like a credential. */
+export function rejectCredentialInUrl(url: URL): void {
+  let found = new RegExp(KEY_LIKE.source).test(safeDecode(url.pathname + url.search));
+  for (const name of url.searchParams.keys()) {
+    if (QUERY_KEY_NAMES.has(name.toLowerCase())) found = true;
+  }
+  if (found) {
+    throw new Problem("invalid-request", {
+      detail:
+        "API keys must not be sent in the URL, where logs and proxies keep them. Send it in the Authorization: Bearer header (or X-API-Key) and consider this key exposed.",
+    });
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,56 @@
+// The pipeline's stages, each small enough to read at a glance. src/app.ts puts them in order.
+import type { MiddlewareHandler } from "hono";
+import { openStores } from "../db/client.ts";
+import { verifyKey } from "../keys/verify.ts";
+import type { AppEnv } from "./context.ts";
+import { extractCredential, rejectCredentialInUrl } from "./credential.ts";
+import { log } from "./log.ts";
+import { Problem } from "./problem.ts";
+
+/** Opens the metered stores and the request's deferred-work list; logs one line per request. */
+export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const started = Date.now();
+  const stores = openStores(c.env);
+  const deferred: Promise<unknown>[] = [];
+  c.set("stores", stores);
+  c.set("defer", (p) => {
+    deferred.push(p);
+    c.executionCtx.waitUntil(p);
+  });
+  await next();
+  if (c.env.EXPOSE_STORE_METRICS === "true") c.res.headers.set("Server-Timing", stores.meter.serverTiming());
+  const url = new URL(c.req.url);
+  const principal = c.var.principal;
+  const problem = c.error instanceof Problem ? c.error : undefined;
+  const line = {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    // The path only: a query string is where a careless client puts its key.
+    path: url.pathname,
+    status: c.res.status,
+    ms: Date.now() - started,
+    keyId: principal?.key.keyId,
+    tenantId: principal?.key.tenantId,
+    problem: problem?.kind,
+    cause: problem?.options.cause,
+    ip: c.req.header("cf-connecting-ip"),
+  };
+  // Logged once the background work is done, so the store counts include cache fills.
+  c.executionCtx.waitUntil(
+    Promise.allSettled(deferred).then(() =>
+      log(c.res.status >= 500 ? "error" : "info", "request", { ...line, stores: stores.meter.toJSON() }),
+    ),
+  );
+};
+
+export const noCredentialsInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
+  rejectCredentialInUrl(new URL(c.req.url));
+  await next();
+};
+
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const presented = extractCredential(c.req.raw.headers);
+  if (presented === null) throw new Problem("missing-credential", { detail: "Send an API key: Authorization: Bearer <key>." });
+  c.set("principal", await verifyKey(c.get("stores"), c.get("defer"), presented));
+  await next();
+};

@@ -1,0 +1,64 @@
+// Routes that need no key: health, the API description and its docs page.
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./context.ts";
+import { defineRoute } from "./access.ts";
+import { renderDocs } from "./docs-page.ts";
+import { PROBLEM_BASE } from "./problem.ts";
+
+export const API_VERSION = "0.1.0";
+
+const health = defineRoute("public", {
+  method: "get",
+  path: "/health",
+  tags: ["Public"],
+  summary: "Liveness: the Worker is up (it does not touch D1 or KV)",
+  responses: {
+    200: {
+      description: "Up",
+      content: { "application/json": { schema: z.object({ status: z.literal("ok"), version: z.string() }) } },
+    },
+  },
+});
+
+const docs = defineRoute("public", {
+  method: "get",
+  path: "/docs",
+  tags: ["Public"],
+  summary: "Human-readable API reference (self-contained HTML)",
+  responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } },
+});
+
+export function openApiConfig() {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "keygate",
+      version: API_VERSION,
+      description:
+        "API-key gateway. Send keys as `Authorization: Bearer <key>` or `X-API-Key: <key>`, never in the URL. Errors are RFC 9457 problem details; each operation's required scope is in `x-keygate-scope`.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
+    servers: [{ url: "/" }],
+    tags: [
+      { name: "Public", description: "No key needed." },
+      { name: "Auth", description: "The calling key." },
+      { name: "Tenants", description: "Platform scope." },
+      { name: "Keys", description: "Admin scope, within the caller's tenant (platform: any tenant)." },
+      { name: "Audit", description: "Admin scope." },
+    ],
+    externalDocs: { description: "Problem types", url: PROBLEM_BASE },
+  };
+}
+
+export function registerPublicRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "kg_live_… or kg_test_… key",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
+
+  app.openapi(health, (c) => c.json({ status: "ok" as const, version: API_VERSION }, 200));
+  app.doc31("/openapi.json", openApiConfig());
+  app.openapi(docs, (c) => c.html(renderDocs(app.getOpenAPI31Document(openApiConfig()) as never)));
+}

@@ -1,0 +1,8 @@
+// The Worker's entry point. The pipeline itself is in app.ts.
+import { createApp } from "./app.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

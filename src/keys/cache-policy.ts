@@ -1,0 +1,16 @@
+// How long each cache tier may serve a copy. Worst-case staleness after an admin change, for an
+// isolate other than the one that made it (that one updates its own memory at once):
+//   isolate memory (KEY_MEMORY_TTL_MS) + KV edge cache (KV_CACHE_TTL_S) + KV propagation (~60 s)
+//   = about 2 minutes. README "Caching and staleness" explains it; the key's Durable Object
+//   (issue 3) is what makes revocation immediate regardless of these numbers.
+export const KEY_MEMORY_TTL_MS = 10_000;
+/** Unknown keys are remembered so a repeated bad key costs no KV or D1 read. */
+export const NEGATIVE_MEMORY_TTL_MS = 60_000;
+export const TENANT_MEMORY_TTL_MS = 10_000;
+export const MEMORY_MAX_ENTRIES = 10_000;
+/** KV's own edge cache for reads (the platform minimum is 30 s). */
+export const KV_CACHE_TTL_S = 60;
+/** KV copies age out on their own, bounding any copy a racing writer left behind. */
+export const KV_EXPIRATION_TTL_S = 3_600;
+/** lastUsedAt is written at most this often per key per isolate, never per request. */
+export const LAST_USED_WRITE_INTERVAL_MS = 5 * 60_000;

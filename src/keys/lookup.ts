@@ -1,0 +1,134 @@
+// Key and tenant lookup through three tiers: isolate memory, then KV, then D1 (the truth).
+// Misses fill the tiers above them after the response (waitUntil), so the client never waits on it.
+import { eq } from "drizzle-orm";
+import type { Stores } from "../db/client.ts";
+import { apiKeys, keySecrets, tenants } from "../db/schema.ts";
+import { log } from "../http/log.ts";
+import { Problem } from "../http/problem.ts";
+import {
+  KEY_MEMORY_TTL_MS,
+  KV_CACHE_TTL_S,
+  KV_EXPIRATION_TTL_S,
+  MEMORY_MAX_ENTRIES,
+  NEGATIVE_MEMORY_TTL_MS,
+  TENANT_MEMORY_TTL_MS,
+} from "./cache-policy.ts";
+import { MemoryCache } from "./memory-cache.ts";
+import { keySnapshot, tenantSnapshot, type KeySnapshot, type TenantSnapshot } from "./snapshot.ts";
+
+type Defer = (promise: Promise<unknown>) => void;
+
+/** Isolate-wide. `null` records a known miss. Exported for tests that need a cold isolate. */
+export const memory = {
+  keys: new MemoryCache<KeySnapshot | null>(MEMORY_MAX_ENTRIES),
+  tenants: new MemoryCache<TenantSnapshot>(MEMORY_MAX_ENTRIES),
+};
+
+const kvKeyName = (hash: string) => `key:${hash}`;
+const kvTenantName = (id: string) => `tenant:${id}`;
+
+async function readKV<T>(stores: Stores, name: string): Promise<T | null> {
+  try {
+    return await stores.kv.get<T>(name, { type: "json", cacheTtl: KV_CACHE_TTL_S });
+  } catch (err) {
+    // KV is only a cache: when it fails, D1 answers.
+    log("warn", "kv.read_failed", { name, error: String(err) });
+    return null;
+  }
+}
+
+function writeKV(stores: Stores, defer: Defer, name: string, value: unknown): void {
+  defer(
+    stores.kv
+      .put(name, JSON.stringify(value), { expirationTtl: KV_EXPIRATION_TTL_S })
+      .catch((err: unknown) => log("warn", "kv.write_failed", { name, error: String(err) })),
+  );
+}
+
+async function fromD1<T>(what: string, query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (err) {
+    log("error", "d1.read_failed", { what, error: String(err) });
+    throw new Problem("store-unavailable", {
+      detail: "The key store is temporarily unavailable; retry shortly.",
+      headers: { "Retry-After": "5" },
+    });
+  }
+}
+
+async function keyFromD1(stores: Stores, hash: string): Promise<KeySnapshot | null> {
+  const row = await fromD1("key", () =>
+    stores.db
+      .select()
+      .from(keySecrets)
+      .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
+      .where(eq(keySecrets.hash, hash))
+      .get(),
+  );
+  return row ? keySnapshot(row.api_keys, row.key_secrets) : null;
+}
+
+export async function findKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
+  const cached = memory.keys.get(hash);
+  if (cached !== undefined) return cached;
+
+  const fromKV = await readKV<KeySnapshot>(stores, kvKeyName(hash));
+  if (fromKV) {
+    memory.keys.set(hash, fromKV, KEY_MEMORY_TTL_MS);
+    return fromKV;
+  }
+
+  const found = await keyFromD1(stores, hash);
+  if (found) {
+    memory.keys.set(hash, found, KEY_MEMORY_TTL_MS);
+    writeKV(stores, defer, kvKeyName(hash), found);
+  } else {
+    // Only in memory: writing misses to KV would turn a flood of random keys into KV writes.
+    memory.keys.set(hash, null, NEGATIVE_MEMORY_TTL_MS);
+  }
+  return found;
+}
+
+export async function findTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
+  const cached = memory.tenants.get(id);
+  if (cached) return cached;
+  const fromKV = await readKV<TenantSnapshot>(stores, kvTenantName(id));
+  if (fromKV) {
+    memory.tenants.set(id, fromKV, TENANT_MEMORY_TTL_MS);
+    return fromKV;
+  }
+  const row = await fromD1("tenant", () => stores.db.select().from(tenants).where(eq(tenants.id, id)).get());
+  if (!row) return null;
+  const snapshot = tenantSnapshot(row);
+  memory.tenants.set(id, snapshot, TENANT_MEMORY_TTL_MS);
+  writeKV(stores, defer, kvTenantName(id), snapshot);
+  return snapshot;
+}
+
+/**
+ * After an admin change: re-read the key from D1 and overwrite every cached copy of each of its
+ * secrets. Writing the new state (rather than deleting) means a revoked key that keeps being
+ * tried is answered from cache, never from D1.
+ */
+export async function publishKey(stores: Stores, defer: Defer, keyId: string): Promise<void> {
+  const rows = await stores.db
+    .select()
+    .from(keySecrets)
+    .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
+    .where(eq(keySecrets.keyId, keyId))
+    .all();
+  for (const row of rows) {
+    const snapshot = keySnapshot(row.api_keys, row.key_secrets);
+    memory.keys.set(snapshot.hash, snapshot, KEY_MEMORY_TTL_MS);
+    writeKV(stores, defer, kvKeyName(snapshot.hash), snapshot);
+  }
+}
+
+export async function publishTenant(stores: Stores, defer: Defer, tenantId: string): Promise<void> {
+  const row = await stores.db.select().from(tenants).where(eq(tenants.id, tenantId)).get();
+  if (!row) return;
+  const snapshot = tenantSnapshot(row);
+  memory.tenants.set(tenantId, snapshot, TENANT_MEMORY_TTL_MS);
+  writeKV(stores, defer, kvTenantName(tenantId), snapshot);
+}

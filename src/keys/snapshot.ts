@@ -1,0 +1,50 @@
+// The shapes the caches hold: exactly what verification needs, nothing it doesn't.
+import type { ApiKeyRow, KeySecretRow, TenantRow } from "../db/schema.ts";
+import { effectiveLimits, type PlanName, type RateLimit } from "../tenants/plans.ts";
+
+export type KeySnapshot = {
+  hash: string;
+  keyId: string;
+  tenantId: string;
+  environment: "live" | "test";
+  scopes: string[];
+  enabled: boolean;
+  revokedAt: number | null;
+  expiresAt: number | null;
+  /** Set on a rolled secret: it keeps working until then. */
+  secretExpiresAt: number | null;
+  rateLimit: RateLimit | null;
+  monthlyQuota: number | null;
+};
+
+export type TenantSnapshot = {
+  id: string;
+  active: boolean;
+  plan: PlanName;
+  rateLimit: RateLimit;
+  monthlyQuota: number | null;
+};
+
+export function keySnapshot(key: ApiKeyRow, secret: KeySecretRow): KeySnapshot {
+  return {
+    hash: secret.hash,
+    keyId: key.id,
+    tenantId: key.tenantId,
+    environment: key.environment,
+    scopes: key.scopes,
+    enabled: key.enabled,
+    revokedAt: key.revokedAt,
+    expiresAt: key.expiresAt,
+    secretExpiresAt: secret.expiresAt,
+    rateLimit:
+      key.rateLimitCapacity !== null && key.rateLimitRefillPerSecond !== null
+        ? { capacity: key.rateLimitCapacity, refillPerSecond: key.rateLimitRefillPerSecond }
+        : null,
+    monthlyQuota: key.monthlyQuota,
+  };
+}
+
+export function tenantSnapshot(t: TenantRow): TenantSnapshot {
+  const limits = effectiveLimits(t);
+  return { id: t.id, active: t.active, plan: t.plan, rateLimit: limits.rateLimit, monthlyQuota: limits.monthlyQuota };
+}

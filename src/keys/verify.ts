@@ -1,0 +1,80 @@
+// Verification of a presented key, in the order that costs least first: shape and checksum
+// (offline), then lookup (memory → KV → D1), then the key's state, then its tenant's.
+import { and, eq, isNull, lt, or } from "drizzle-orm";
+import type { Stores } from "../db/client.ts";
+import { apiKeys } from "../db/schema.ts";
+import { log } from "../http/log.ts";
+import { Problem } from "../http/problem.ts";
+import { LAST_USED_WRITE_INTERVAL_MS } from "./cache-policy.ts";
+import { parseKey } from "./format.ts";
+import { hashKey, sameDigest } from "./hash.ts";
+import { findKey, findTenant } from "./lookup.ts";
+import type { KeySnapshot, TenantSnapshot } from "./snapshot.ts";
+
+export type Principal = { key: KeySnapshot; tenant: TenantSnapshot };
+
+type Defer = (promise: Promise<unknown>) => void;
+
+// One message for the causes a guesser could learn from; the log keeps the real one.
+const INVALID_DETAIL = "The API key is not valid.";
+
+export async function verifyKey(stores: Stores, defer: Defer, presented: string, now = Date.now()): Promise<Principal> {
+  if (!parseKey(presented)) {
+    throw new Problem("malformed-key", {
+      detail: "The API key is not in keygate's format (kg_live_… or kg_test_…) or its checksum is wrong.",
+      cause: "format_or_checksum",
+    });
+  }
+  const hash = await hashKey(presented);
+  const key = await findKey(stores, defer, hash);
+  if (!key || !sameDigest(key.hash, hash)) {
+    throw new Problem("unknown-key", { detail: INVALID_DETAIL, cause: "unknown" });
+  }
+  // From here on the caller holds a real secret, so naming the state leaks nothing to a guesser.
+  const cause = { keyId: key.keyId, tenantId: key.tenantId };
+  if (key.revokedAt !== null) {
+    throw new Problem("revoked-key", { detail: "The API key has been revoked.", cause: JSON.stringify(cause) });
+  }
+  if (!key.enabled) {
+    throw new Problem("disabled-key", { detail: "The API key is disabled.", cause: JSON.stringify(cause) });
+  }
+  if ((key.expiresAt !== null && key.expiresAt <= now) || (key.secretExpiresAt !== null && key.secretExpiresAt <= now)) {
+    const rolled = key.secretExpiresAt !== null && key.secretExpiresAt <= now;
+    throw new Problem("expired-key", {
+      detail: rolled ? "The API key was rolled and its grace period has ended." : "The API key has expired.",
+      cause: JSON.stringify(cause),
+    });
+  }
+  const tenant = await findTenant(stores, defer, key.tenantId);
+  if (!tenant || !tenant.active) {
+    throw new Problem("tenant-inactive", {
+      detail: "The tenant that owns this API key is not active.",
+      cause: JSON.stringify(cause),
+    });
+  }
+  touchLastUsed(stores, defer, key.keyId, now);
+  return { key, tenant };
+}
+
+const lastUsedWrites = new Map<string, number>();
+
+/**
+ * lastUsedAt without a write per request: at most one conditional UPDATE per key per isolate per
+ * interval, after the response. (The key's Durable Object will own usage totals; this keeps the
+ * field honest until then.)
+ */
+function touchLastUsed(stores: Stores, defer: Defer, keyId: string, now: number): void {
+  const last = lastUsedWrites.get(keyId);
+  if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
+  lastUsedWrites.set(keyId, now);
+  if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
+  const stale = now - LAST_USED_WRITE_INTERVAL_MS;
+  defer(
+    stores.db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, stale))))
+      .run()
+      .catch((err: unknown) => log("warn", "d1.last_used_failed", { keyId, error: String(err) })),
+  );
+}
