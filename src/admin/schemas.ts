@@ -1,8 +1,19 @@
 // Wire shapes of the admin API. Timestamps are ISO 8601 on the wire and epoch ms in D1.
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, AuditRow, KeySecretRow, TenantRow } from "../db/schema.ts";
+import { KEY_LIKE } from "../keys/format.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
 import { effectiveLimits, PLAN_NAMES } from "../tenants/plans.ts";
+
+/** Free text that is stored and echoed. A pasted key would end up in D1, audit and responses. */
+const KEY_LIKE_ONE = new RegExp(KEY_LIKE.source);
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((s) => !KEY_LIKE_ONE.test(s), "looks like an API key; never paste a secret here");
+const label = (max: number) => text(max).pipe(z.string().min(1));
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -63,7 +74,7 @@ const slug = z
 
 export const CreateTenantBody = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: label(100),
     slug,
     plan: PlanSchema.default("free"),
     rateLimit: RateLimitSchema.optional(),
@@ -75,7 +86,7 @@ export const CreateTenantBody = z
 
 export const UpdateTenantBody = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: label(100),
     plan: PlanSchema,
     active: z.boolean(),
     rateLimit: RateLimitSchema.nullable().openapi({ description: "null returns to the plan's default." }),
@@ -133,8 +144,8 @@ const scopeList = z.array(ScopeSchema).min(1).max(SCOPES.length);
 
 export const CreateKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(100),
-    description: z.string().max(500).optional(),
+    name: label(100),
+    description: text(500).optional(),
     scopes: scopeList.optional(),
     permissionSet: PermissionSetNameSchema.optional(),
     tenantId: TenantId.optional().openapi({ description: "Platform keys only; defaults to the caller's tenant." }),
@@ -152,8 +163,8 @@ export const CreateKeyBody = z
 
 export const UpdateKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(100),
-    description: z.string().max(500).nullable(),
+    name: label(100),
+    description: text(500).nullable(),
     scopes: scopeList,
     enabled: z.boolean(),
     expiresAt: futureTimestamp.nullable(),
@@ -166,7 +177,7 @@ export const UpdateKeyBody = z
   .openapi("UpdateKey");
 
 export const RevokeKeyBody = z
-  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .object({ reason: label(500).optional() })
   .strict()
   .openapi("RevokeKey");
 

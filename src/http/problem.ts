@@ -1,4 +1,6 @@
 // RFC 9457 problem details. Every error a client can cause is one of these, with a stable type URI.
+import { scrub } from "./log.ts";
+
 export const PROBLEM_BASE = "https://keygate.dev/problems/";
 
 type ProblemSpec = { status: number; title: string; challenge?: string };
@@ -62,7 +64,8 @@ function challengeFor(kind: ProblemKind, options: ProblemOptions): string | unde
   // RFC 6750 §3: a request without credentials gets a bare challenge with no error code.
   if (spec.challenge === "") return `Bearer realm="${REALM}"`;
   const parts = [`realm="${REALM}"`, `error="${spec.challenge}"`];
-  if (options.detail) parts.push(`error_description="${options.detail.replace(/["\\]/g, "")}"`);
+  // RFC 6750 §3: error_description is printable ASCII without quote or backslash.
+  if (options.detail) parts.push(`error_description="${options.detail.replace(/[^\x20-\x7e]|["\\]/g, "")}"`);
   if (options.scope) parts.push(`scope="${options.scope}"`);
   return `Bearer ${parts.join(", ")}`;
 }
@@ -70,7 +73,8 @@ function challengeFor(kind: ProblemKind, options: ProblemOptions): string | unde
 export function problemResponse(problem: Problem, requestId: string | undefined, instance: string): Response {
   const { kind, options } = problem;
   const spec = PROBLEMS[kind];
-  const body = {
+  // scrub(): a detail or an extension may quote client input, and client input may be a key.
+  const body = scrub({
     type: PROBLEM_BASE + kind,
     title: spec.title,
     status: spec.status,
@@ -78,10 +82,12 @@ export function problemResponse(problem: Problem, requestId: string | undefined,
     instance,
     request_id: requestId,
     ...options.extensions,
-  };
+  });
   const headers = new Headers({ "Content-Type": "application/problem+json", "Cache-Control": "no-store" });
   const challenge = challengeFor(kind, options);
   if (challenge) headers.set("WWW-Authenticate", challenge);
   for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
+  // A fresh Response does not carry what middleware set on the context, so repeat the id here.
+  if (requestId) headers.set("X-Request-Id", requestId);
   return new Response(JSON.stringify(body), { status: spec.status, headers });
 }

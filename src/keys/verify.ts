@@ -21,7 +21,7 @@ const INVALID_DETAIL = "The API key is not valid.";
 export async function verifyKey(stores: Stores, defer: Defer, presented: string, now = Date.now()): Promise<Principal> {
   if (!parseKey(presented)) {
     throw new Problem("malformed-key", {
-      detail: "The API key is not in keygate's format (kg_live_… or kg_test_…) or its checksum is wrong.",
+      detail: "The API key is not in keygate's format (kg_live_... or kg_test_...) or its checksum is wrong.",
       cause: "format_or_checksum",
     });
   }
