@@ -9,6 +9,7 @@ import { page } from "./paging.ts";
 import { AuditList, AuditQuery, auditView } from "./schemas.ts";
 
 const listAudit = defineRoute("admin", {
+  operationId: "listAudit",
   method: "get",
   path: "/v1/audit",
   tags: ["Audit"],

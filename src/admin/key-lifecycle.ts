@@ -14,6 +14,7 @@ import { IdParam, iso, KeyId, KeySchema, keyView, RevokeKeyBody, RolledKeySchema
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const revokeKey = defineRoute("admin", {
+  operationId: "revokeKey",
   method: "post",
   path: "/v1/keys/{id}/revoke",
   tags: ["Keys"],
@@ -27,6 +28,7 @@ const revokeKey = defineRoute("admin", {
 });
 
 const rollKey = defineRoute("admin", {
+  operationId: "rollKey",
   method: "post",
   path: "/v1/keys/{id}/roll",
   tags: ["Keys"],

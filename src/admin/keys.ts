@@ -30,6 +30,7 @@ import {
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const createKey = defineRoute("admin", {
+  operationId: "createKey",
   method: "post",
   path: "/v1/keys",
   tags: ["Keys"],
@@ -46,6 +47,7 @@ const createKey = defineRoute("admin", {
 });
 
 const listKeys = defineRoute("admin", {
+  operationId: "listKeys",
   method: "get",
   path: "/v1/keys",
   tags: ["Keys"],
@@ -55,6 +57,7 @@ const listKeys = defineRoute("admin", {
 });
 
 const getKey = defineRoute("admin", {
+  operationId: "getKey",
   method: "get",
   path: "/v1/keys/{id}",
   tags: ["Keys"],
@@ -64,6 +67,7 @@ const getKey = defineRoute("admin", {
 });
 
 const updateKey = defineRoute("admin", {
+  operationId: "updateKey",
   method: "patch",
   path: "/v1/keys/{id}",
   tags: ["Keys"],

@@ -17,6 +17,7 @@ const PermissionSets = z
   .openapi("PermissionSets");
 
 const me = defineRoute("authenticated", {
+  operationId: "getCaller",
   method: "get",
   path: "/v1/auth/me",
   tags: ["Auth"],
@@ -25,6 +26,7 @@ const me = defineRoute("authenticated", {
 });
 
 const permissionSets = defineRoute("admin", {
+  operationId: "listPermissionSets",
   method: "get",
   path: "/v1/permission-sets",
   tags: ["Keys"],

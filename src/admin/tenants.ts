@@ -24,6 +24,7 @@ import {
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const createTenant = defineRoute("platform", {
+  operationId: "createTenant",
   method: "post",
   path: "/v1/tenants",
   tags: ["Tenants"],
@@ -37,6 +38,7 @@ const createTenant = defineRoute("platform", {
 });
 
 const listTenants = defineRoute("platform", {
+  operationId: "listTenants",
   method: "get",
   path: "/v1/tenants",
   tags: ["Tenants"],
@@ -46,6 +48,7 @@ const listTenants = defineRoute("platform", {
 });
 
 const getTenant = defineRoute("platform", {
+  operationId: "getTenant",
   method: "get",
   path: "/v1/tenants/{id}",
   tags: ["Tenants"],
@@ -55,6 +58,7 @@ const getTenant = defineRoute("platform", {
 });
 
 const updateTenant = defineRoute("platform", {
+  operationId: "updateTenant",
   method: "patch",
   path: "/v1/tenants/{id}",
   tags: ["Tenants"],

@@ -43,16 +43,32 @@ const limitBody = bodyLimit({
   },
 });
 
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+// Any route, public ones included, refuses a key in its URL with 400.
+const publicProblems = { 400: problem("Bad request, e.g. an API key in the URL") } as const;
 const problemResponses = {
-  400: { description: "Bad request", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } },
-  401: { description: "Missing or invalid API key", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } },
-  403: { description: "Insufficient scope or inactive tenant", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } },
+  ...publicProblems,
+  401: problem("Missing or invalid API key"),
+  403: problem("Insufficient scope or inactive tenant"),
 } as const;
+
+/** Error responses a route lists by description only get the shared problem+json body. */
+function withProblemBodies(responses: RouteConfig["responses"]): RouteConfig["responses"] {
+  return Object.fromEntries(
+    Object.entries(responses).map(([code, r]) =>
+      Number(code) >= 400 && !("$ref" in r) && !r.content ? [code, problem(r.description ?? "Error")] : [code, r],
+    ),
+  );
+}
 
 const KEY_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 
 /** createRoute plus the access rule, its middleware and the error responses every route shares. */
-export function defineRoute<R extends RouteConfig>(access: RouteAccess, config: R) {
+export function defineRoute<R extends RouteConfig & { operationId: string }>(access: RouteAccess, config: R) {
   const hasBody = config.request?.body !== undefined;
   const middleware: MiddlewareHandler<AppEnv>[] = [requireAccess(access)];
   if (hasBody) middleware.push(jsonBody, limitBody as MiddlewareHandler<AppEnv>);
@@ -61,6 +77,6 @@ export function defineRoute<R extends RouteConfig>(access: RouteAccess, config: 
     security: access === "public" ? [] : KEY_SECURITY,
     "x-keygate-scope": access,
     middleware,
-    responses: access === "public" ? config.responses : { ...problemResponses, ...config.responses },
+    responses: { ...(access === "public" ? publicProblems : problemResponses), ...withProblemBodies(config.responses) },
   });
 }

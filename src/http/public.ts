@@ -8,6 +8,7 @@ import { PROBLEM_BASE } from "./problem.ts";
 export const API_VERSION = "0.1.0";
 
 const health = defineRoute("public", {
+  operationId: "health",
   method: "get",
   path: "/health",
   tags: ["Public"],
@@ -21,6 +22,7 @@ const health = defineRoute("public", {
 });
 
 const docs = defineRoute("public", {
+  operationId: "docs",
   method: "get",
   path: "/docs",
   tags: ["Public"],
