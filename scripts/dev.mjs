@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// `npm run dev`: the whole gateway on this machine, on workerd with a local D1 and KV.
+//   1. applies the D1 migrations to the local database;
+//   2. on the first run, creates a platform key and prints it once (it is saved nowhere), with
+//      commands to try; later runs only say that one exists;
+//   3. runs `wrangler dev --local` in the foreground (port 8787) until you stop it.
+// Extra arguments go to `wrangler dev`: npm run dev -- --port 9000 --persist-to ./state
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  console.error(`npm run dev needs Node >= 22.18 (found ${process.versions.node}); the project's devDependency provides it. Run npm install.`);
+  process.exit(1);
+}
+
+const { spawn } = await import("node:child_process");
+const { constants } = await import("node:os");
+const { ROOT, runSql, runWrangler, wranglerBin, wranglerEnv, wranglerError } = await import("../cli/wrangler.ts");
+const { run } = await import("../cli/core/run.ts");
+
+const extra = process.argv.slice(2);
+if (extra.some((a) => a === "--remote" || a === "-r" || a.startsWith("--remote="))) {
+  console.error("npm run dev is local only. For a remote preview use: npx wrangler dev --remote");
+  process.exit(2);
+}
+
+/**
+ * The value of --name VALUE or --name=VALUE among the extra arguments.
+ * @param {string} name
+ */
+function option(name) {
+  for (const [i, arg] of extra.entries()) {
+    if (arg === `--${name}`) return extra[i + 1];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+const port = option("port") ?? "8787";
+const ip = option("ip") ?? "127.0.0.1";
+const persistTo = option("persist-to");
+const persist = persistTo === undefined ? [] : ["--persist-to", persistTo];
+const base = `http://${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+const say = (line = "") => process.stdout.write(`${line}\n`);
+
+/**
+ * Runs wrangler with captured output; on failure prints its error and exits.
+ * @param {string[]} args
+ * @param {string} what
+ */
+async function wrangler(args, what) {
+  const r = await runWrangler(args);
+  if (r.code !== 0) {
+    console.error(`keygate dev: ${what} failed: ${wranglerError(r.output)}`);
+    process.exit(1);
+  }
+  return r;
+}
+
+// 1. Migrations (non-interactive: CI=true makes wrangler apply without asking).
+say("keygate dev: applying D1 migrations to the local database…");
+const migrated = await wrangler(["d1", "migrations", "apply", "DB", "--local", ...persist], "applying migrations");
+// wrangler prints a table of what it applied: "│ 0000_init.sql │ ✅ │".
+const applied = [...new Set([...migrated.output.matchAll(/│[ \t]*(\S+\.sql)[ \t]*│[ \t]*✅/g)].map((m) => m[1]))];
+say(applied.length ? `keygate dev: applied ${applied.join(", ")}` : "keygate dev: migrations are up to date");
+
+// 2. A usable platform key? (unrevoked, enabled, unexpired, with platform or * scope)
+const query = `SELECT count(*) AS n FROM api_keys k
+  WHERE k.revoked_at IS NULL AND k.enabled = 1 AND (k.expires_at IS NULL OR k.expires_at > ${Date.now()})
+    AND EXISTS (SELECT 1 FROM json_each(k.scopes) WHERE value IN ('platform', '*'))`;
+const counted = await wrangler(["d1", "execute", "DB", "--local", ...persist, "--json", "--command", query], "looking for a platform key");
+const platformKeys = JSON.parse(counted.stdout)[0].results[0].n;
+const keygate = `npx keygate bootstrap${persistTo === undefined ? "" : ` --persist-to ${persistTo}`}`;
+const rule = "─".repeat(78);
+
+if (platformKeys > 0) {
+  say(`keygate dev: a platform key already exists in the local D1 (its secret was shown once, when it was made,`);
+  say(`             and is not stored anywhere). Lost it? Make another with: ${keygate}`);
+} else {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(["bootstrap", "--json", "--local", ...persist, "--name", `dev-${new Date().toISOString()}`], {
+    fetch,
+    env: process.env,
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    runSql,
+  });
+  if (code !== 0) {
+    process.stderr.write(stderr);
+    process.exit(1);
+  }
+  const { key, keyId } = JSON.parse(stdout);
+  const auth = `-H "Authorization: Bearer $KEYGATE_ADMIN_KEY"`;
+  const json = `-H 'Content-Type: application/json'`;
+  say();
+  say(rule);
+  say(`First run: created platform key ${keyId} in the local D1. Its secret, shown only this once:`);
+  say();
+  say(`    ${key}`);
+  say();
+  say("It is not saved anywhere (only its hash is in D1). To use it in another terminal, paste it here");
+  say("(input is hidden, and nothing lands in your shell history):");
+  say("    read -rs KEYGATE_ADMIN_KEY && export KEYGATE_ADMIN_KEY");
+  say();
+  say("Then, once the server below is ready:");
+  say(`    curl -s ${base}/v1/auth/me ${auth}`);
+  say(`    curl -s ${base}/v1/tenants ${auth} ${json} -d '{"name":"Acme","slug":"acme","plan":"pro"}'`);
+  say(`    curl -s ${base}/v1/keys ${auth} ${json} -d '{"name":"reader","permissionSet":"read_only","tenantId":"ten_…"}'`);
+  say("or the same with the CLI:");
+  say(`    npx keygate tenants create --name Acme --slug acme --plan pro${base === "http://127.0.0.1:8787" ? "" : ` --url ${base}`}`);
+  say(`    npx keygate keys create --name reader --permission-set read_only --tenant ten_…`);
+  say(`    npx keygate keys list`);
+  say(rule);
+  say();
+}
+
+// 3. The server, in the foreground. Signals go to wrangler; we exit with its status.
+const args = ["dev", "--local"];
+if (option("port") === undefined) args.push("--port", port);
+if (option("ip") === undefined) args.push("--ip", ip);
+const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {
+  cwd: ROOT,
+  stdio: "inherit",
+  env: wranglerEnv(process.env, { interactive: true }),
+});
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+  process.on(signal, () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  });
+}
+child.on("error", (err) => {
+  console.error(`keygate dev: could not start wrangler: ${err.message}`);
+  process.exit(1);
+});
+child.on("exit", (code, signal) => {
+  process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1));
+});
