@@ -1,7 +1,7 @@
 // Which keys a caller may see and what it may grant. Tenant isolation lives here, in one place:
 // a key of tenant A asking for anything of tenant B gets the same 404 as for something that
 // does not exist, so ids cannot be probed across tenants.
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { apiKeys, keySecrets, type ApiKeyRow, type KeySecretRow } from "../db/schema.ts";
 import type { AppEnv } from "../http/context.ts";
@@ -31,6 +31,10 @@ export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: rea
   }
 }
 
+// The current secret is the one without a deadline (a roll gives every older one a deadline);
+// created_at alone cannot tell two secrets created in the same millisecond apart.
+const newestFirst = [desc(sql`${keySecrets.expiresAt} IS NULL`), desc(keySecrets.createdAt), desc(keySecrets.hash)];
+
 export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow };
 
 /** The key with its newest secret, if the caller may see it. */
@@ -43,7 +47,7 @@ export async function loadKey(c: Context<AppEnv>, id: string): Promise<LoadedKey
     .select()
     .from(keySecrets)
     .where(eq(keySecrets.keyId, id))
-    .orderBy(desc(keySecrets.createdAt), desc(keySecrets.hash))
+    .orderBy(...newestFirst)
     .get();
   if (!current) throw keyNotFound();
   return { key, current };
@@ -58,7 +62,7 @@ export async function currentSecrets(c: Context<AppEnv>, keyIds: string[]): Prom
     .db.select()
     .from(keySecrets)
     .where(and(inArray(keySecrets.keyId, keyIds)))
-    .orderBy(desc(keySecrets.createdAt))
+    .orderBy(...newestFirst)
     .all();
   for (const row of rows) if (!out.has(row.keyId)) out.set(row.keyId, row);
   return out;

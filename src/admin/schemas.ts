@@ -95,6 +95,7 @@ export const UpdateTenantBody = z
   })
   .partial()
   .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: "nothing to update" })
   .openapi("UpdateTenant");
 
 export const TenantSchema = z
