@@ -8,6 +8,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
+      // The Worker's one-line JSON access logs would bury the test report; warnings and errors stay.
+      onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
       projects: [
         {
           plugins: [

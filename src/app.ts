@@ -10,6 +10,7 @@ import { registerKeyRoutes } from "./admin/keys.ts";
 import { ProblemSchema } from "./admin/schemas.ts";
 import { registerSelfRoutes } from "./admin/self.ts";
 import { registerTenantRoutes } from "./admin/tenants.ts";
+import { registerUsageRoutes } from "./admin/usage.ts";
 import type { AppEnv } from "./http/context.ts";
 import { log } from "./http/log.ts";
 import { accessLog, authenticate, noCredentialsInUrl } from "./http/middleware.ts";
@@ -39,9 +40,12 @@ export function createApp() {
   app.use(accessLog);
   // 4. A key in the URL is refused before anything else reads or logs it.
   app.use(noCredentialsInUrl);
-  // 5. Authentication: credential → format/checksum → memory/KV/D1 → key state → tenant state.
+  // 5. Authentication: per-IP failure filter → credential → format/checksum → memory/KV/D1 →
+  //    key state → tenant state.
   app.use("/v1/*", authenticate);
-  // 6. Authorization: each route's own requireAccess (see defineRoute) checks its scope.
+  // 6. Per route (see defineRoute): the scope check, then admission by the key's limiter (the
+  //    isolate's lease, or the key's Durable Object), which also adds the RateLimit fields and
+  //    records usage.
   // 7. Handlers.
   registerPublicRoutes(app);
   registerSelfRoutes(app);
@@ -49,6 +53,7 @@ export function createApp() {
   registerKeyRoutes(app);
   registerKeyLifecycleRoutes(app);
   registerAuditRoutes(app);
+  registerUsageRoutes(app);
   app.openAPIRegistry.register("Problem", ProblemSchema);
 
   app.notFound((c) => {

@@ -14,6 +14,9 @@ export type Call = {
 
 export async function call(path: string, opts: Call = {}): Promise<Response> {
   const headers = new Headers(opts.headers);
+  // A client address per call unless a test names one: the per-IP auth-failure filter would
+  // otherwise count every test's deliberate failures against one shared address.
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `198.51.100.${Math.floor(Math.random() * 250) + 1}`);
   if (opts.key) headers.set("Authorization", `Bearer ${opts.key}`);
   let body: string | undefined;
   if (opts.body !== undefined) {

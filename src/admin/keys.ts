@@ -115,6 +115,7 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
       createdBy: c.get("principal").key.keyId,
       updatedAt: now,
       lastUsedAt: null,
+      totalRequests: 0,
     };
     const { maxKeys } = effectiveLimits(tenant);
     // One batch, one transaction. The key row is inserted only while the tenant is under its

@@ -1,4 +1,4 @@
-// Counts every call the Worker makes to D1 and KV while serving one request. The counts go to the
+// Counts every call the Worker makes to D1, KV and Durable Objects while serving one request. The counts go to the
 // access log (and, when EXPOSE_STORE_METRICS is on, to a Server-Timing header) so the claim "a hot
 // key costs no store reads" is measured rather than assumed.
 export class StoreMeter {
@@ -6,9 +6,11 @@ export class StoreMeter {
   d1Writes = 0;
   kvReads = 0;
   kvWrites = 0;
+  doCalls = 0;
 
   serverTiming(): string {
     return [
+      `do-call;desc="${this.doCalls}"`,
       `d1-read;desc="${this.d1Reads}"`,
       `d1-write;desc="${this.d1Writes}"`,
       `kv-read;desc="${this.kvReads}"`,
@@ -17,7 +19,7 @@ export class StoreMeter {
   }
 
   toJSON() {
-    return { d1Reads: this.d1Reads, d1Writes: this.d1Writes, kvReads: this.kvReads, kvWrites: this.kvWrites };
+    return { d1Reads: this.d1Reads, d1Writes: this.d1Writes, kvReads: this.kvReads, kvWrites: this.kvWrites, doCalls: this.doCalls };
   }
 }
 
@@ -86,6 +88,21 @@ export function meterKV(kv: KVNamespace, meter: StoreMeter): KVNamespace {
         if (prop === "get" || prop === "getWithMetadata" || prop === "list") meter.kvReads++;
         if (prop === "put" || prop === "delete") meter.kvWrites++;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** A Durable Object stub whose every RPC call is counted. */
+export function meterStub<T extends object>(stub: T, meter: StoreMeter): T {
+  return new Proxy(stub, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        meter.doCalls++;
+        // Reflect.apply: on an RPC stub, `.apply` would itself be taken for a remote method.
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });

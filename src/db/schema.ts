@@ -1,7 +1,7 @@
 // D1 is the source of truth for tenants, keys and the audit trail. Caches (isolate memory, KV) hold
 // copies keyed by the secret's hash; see src/keys/lookup.ts for how they are kept honest.
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const tenants = sqliteTable(
   "tenants",
@@ -45,6 +45,8 @@ export const apiKeys = sqliteTable(
     createdBy: text("created_by"),
     updatedAt: integer("updated_at").notNull(),
     lastUsedAt: integer("last_used_at"),
+    /** Flushed from the key's Durable Object with lastUsedAt, never written per request. */
+    totalRequests: integer("total_requests").notNull().default(0),
   },
   (t) => [
     // A name identifies a live key within its tenant; a revoked key frees its name.
@@ -89,6 +91,35 @@ export const auditLog = sqliteTable(
     at: integer("at").notNull(),
   },
   (t) => [index("audit_log_tenant_idx").on(t.tenantId, t.id)],
+);
+
+// Usage per key, UTC day and route, flushed in batches by the key's Durable Object.
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    keyId: text("key_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    day: text("day").notNull(),
+    route: text("route").notNull(),
+    requests: integer("requests").notNull().default(0),
+    refused: integer("refused").notNull().default(0),
+    status2xx: integer("status_2xx").notNull().default(0),
+    status3xx: integer("status_3xx").notNull().default(0),
+    status4xx: integer("status_4xx").notNull().default(0),
+    status5xx: integer("status_5xx").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.day, t.route] }), index("usage_daily_tenant_day_idx").on(t.tenantId, t.day)],
+);
+
+// One row per applied flush: a flush retried by an at-least-once alarm is refused as a whole.
+export const usageFlushes = sqliteTable(
+  "usage_flushes",
+  {
+    keyId: text("key_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.seq] })],
 );
 
 export type TenantRow = typeof tenants.$inferSelect;

@@ -4,6 +4,7 @@ import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { grants, type RouteAccess } from "../keys/scopes.ts";
+import { admit, type AdmissionPolicy } from "../limits/admit.ts";
 import type { AppEnv } from "./context.ts";
 import { Problem } from "./problem.ts";
 
@@ -54,6 +55,8 @@ const problemResponses = {
   ...publicProblems,
   401: problem("Missing or invalid API key"),
   403: problem("Insufficient scope or inactive tenant"),
+  429: problem("Rate limit or monthly quota exceeded (RateLimit and Retry-After headers say when to retry)"),
+  503: problem("The key's limiter could not be reached (temporary-reduced-capacity)"),
 } as const;
 
 /** Error responses a route lists by description only get the shared problem+json body. */
@@ -68,9 +71,15 @@ function withProblemBodies(responses: RouteConfig["responses"]): RouteConfig["re
 const KEY_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 
 /** createRoute plus the access rule, its middleware and the error responses every route shares. */
-export function defineRoute<R extends RouteConfig & { operationId: string }>(access: RouteAccess, config: R) {
+export function defineRoute<R extends RouteConfig & { operationId: string }>(
+  access: RouteAccess,
+  config: R,
+  admission: AdmissionPolicy = {},
+) {
   const hasBody = config.request?.body !== undefined;
+  // Scope first, then the key's limiter: a request refused for its scope spends no token.
   const middleware: MiddlewareHandler<AppEnv>[] = [requireAccess(access)];
+  if (access !== "public") middleware.push(admit(access, admission));
   if (hasBody) middleware.push(jsonBody, limitBody as MiddlewareHandler<AppEnv>);
   return createRoute({
     ...config,

@@ -1,6 +1,6 @@
 // /docs: an API reference rendered on the server from the OpenAPI document. No scripts, fonts or
 // styles from a CDN, so it works on a laptop with no network and under a strict CSP.
-import { PROBLEM_BASE, PROBLEMS } from "./problem.ts";
+import { PROBLEMS, problemType, type ProblemKind } from "./problem.ts";
 
 type Operation = {
   summary?: string;
@@ -42,7 +42,7 @@ ${body ? `<h4>Request body (application/json)</h4>${schemaBlock(body, doc)}` : "
     }
   }
   const problems = Object.entries(PROBLEMS)
-    .map(([kind, p]) => `<tr><td><code>${esc(PROBLEM_BASE + kind)}</code></td><td>${p.status}</td><td>${esc(p.title)}</td></tr>`)
+    .map(([kind, p]) => `<tr><td><code>${esc(problemType(kind as ProblemKind))}</code></td><td>${p.status}</td><td>${esc(p.title)}</td></tr>`)
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(doc.info.title)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">

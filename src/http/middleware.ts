@@ -1,6 +1,7 @@
 // The pipeline's stages, each small enough to read at a glance. src/app.ts puts them in order.
 import type { MiddlewareHandler } from "hono";
 import { openStores } from "../db/client.ts";
+import { clientIp, countFailure, refuseIfBlocked } from "../keys/auth-failures.ts";
 import { verifyKey } from "../keys/verify.ts";
 import type { AppEnv } from "./context.ts";
 import { extractCredential, rejectCredentialInUrl } from "./credential.ts";
@@ -51,6 +52,13 @@ export const noCredentialsInUrl: MiddlewareHandler<AppEnv> = async (c, next) => 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const presented = extractCredential(c.req.raw.headers);
   if (presented === null) throw new Problem("missing-credential", { detail: "Send an API key: Authorization: Bearer <key>." });
-  c.set("principal", await verifyKey(c.get("stores"), c.get("defer"), presented));
+  const ip = clientIp(c.req.raw.headers);
+  refuseIfBlocked(ip);
+  try {
+    c.set("principal", await verifyKey(c.get("stores"), c.get("defer"), presented));
+  } catch (err) {
+    if (err instanceof Problem && err.status === 401) await countFailure(c.env.AUTH_FAILURES, ip);
+    throw err;
+  }
   await next();
 };

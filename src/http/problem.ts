@@ -3,7 +3,7 @@ import { scrub } from "./log.ts";
 
 export const PROBLEM_BASE = "https://keygate.dev/problems/";
 
-type ProblemSpec = { status: number; title: string; challenge?: string };
+type ProblemSpec = { status: number; title: string; challenge?: string; type?: string };
 
 /** The catalogue: one entry per cause a client can observe. Documented in README and /docs. */
 export const PROBLEMS = {
@@ -28,12 +28,29 @@ export const PROBLEMS = {
   "slug-taken": { status: 409, title: "Tenant slug already in use" },
   conflict: { status: 409, title: "Conflict" },
   "store-unavailable": { status: 503, title: "Key store unavailable" },
+  // Registered types (IANA HTTP Problem Types), as the RateLimit fields draft asks.
+  "quota-exceeded": {
+    status: 429,
+    title: "Request cannot be satisfied as assigned quota has been exceeded",
+    type: "https://iana.org/assignments/http-problem-types#quota-exceeded",
+  },
+  "limiter-unavailable": {
+    status: 503,
+    title: "Temporary reduced capacity",
+    type: "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity",
+  },
+  "too-many-auth-failures": { status: 429, title: "Too many failed authentication attempts" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, ProblemSpec>;
 
 export type ProblemKind = keyof typeof PROBLEMS;
 
 export const REALM = "keygate";
+
+export function problemType(kind: ProblemKind): string {
+  const spec: ProblemSpec = PROBLEMS[kind];
+  return spec.type ?? PROBLEM_BASE + kind;
+}
 
 export type ProblemOptions = {
   detail?: string;
@@ -72,10 +89,10 @@ function challengeFor(kind: ProblemKind, options: ProblemOptions): string | unde
 
 export function problemResponse(problem: Problem, requestId: string | undefined, instance: string): Response {
   const { kind, options } = problem;
-  const spec = PROBLEMS[kind];
+  const spec: ProblemSpec = PROBLEMS[kind];
   // scrub(): a detail or an extension may quote client input, and client input may be a key.
   const body = scrub({
-    type: PROBLEM_BASE + kind,
+    type: problemType(kind),
     title: spec.title,
     status: spec.status,
     detail: options.detail ?? spec.title,

@@ -12,5 +12,3 @@ export const MEMORY_MAX_ENTRIES = 10_000;
 export const KV_CACHE_TTL_S = 60;
 /** KV copies age out on their own, bounding any copy a racing writer left behind. */
 export const KV_EXPIRATION_TTL_S = 3_600;
-/** lastUsedAt is written at most this often per key per isolate, never per request. */
-export const LAST_USED_WRITE_INTERVAL_MS = 5 * 60_000;

@@ -13,6 +13,7 @@ import {
   NEGATIVE_MEMORY_TTL_MS,
   TENANT_MEMORY_TTL_MS,
 } from "./cache-policy.ts";
+import { dropLease } from "../limits/leases.ts";
 import { MemoryCache } from "./memory-cache.ts";
 import { keySnapshot, tenantSnapshot, type KeySnapshot, type TenantSnapshot } from "./snapshot.ts";
 
@@ -106,6 +107,11 @@ export async function findTenant(stores: Stores, defer: Defer, id: string): Prom
   return snapshot;
 }
 
+/** The key's object refused a key this isolate still had cached as good: drop the copy. */
+export function forgetKey(hash: string): void {
+  memory.keys.delete(hash);
+}
+
 /**
  * After an admin change: re-read the key from D1 and overwrite every cached copy of each of its
  * secrets. Writing the new state (rather than deleting) means a revoked key that keeps being
@@ -118,6 +124,27 @@ export async function publishKey(stores: Stores, defer: Defer, keyId: string): P
     .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
     .where(eq(keySecrets.keyId, keyId))
     .all();
+  if (rows.length === 0) return;
+  const key = rows[0]!.api_keys;
+  // The key's object first: it is what every isolate consults within a lease lifetime, so once
+  // this returns, the change holds everywhere within LEASE_MS whatever the caches below say.
+  dropLease(keyId);
+  try {
+    await stores.keyLimiter(keyId).configure({
+      keyId,
+      tenantId: key.tenantId,
+      version: key.updatedAt,
+      revokedAt: key.revokedAt,
+      enabled: key.enabled,
+      expiresAt: key.expiresAt,
+      scopes: key.scopes,
+      secrets: Object.fromEntries(rows.map((r) => [r.key_secrets.hash, r.key_secrets.expiresAt])),
+    });
+  } catch (err) {
+    // D1 already holds the change; the object adopts it from the next isolate whose cache has
+    // the newer version (at worst the cache staleness in cache-policy.ts).
+    log("error", "limiter.configure_failed", { keyId, error: String(err) });
+  }
   for (const row of rows) {
     const snapshot = keySnapshot(row.api_keys, row.key_secrets);
     memory.keys.set(snapshot.hash, snapshot, KEY_MEMORY_TTL_MS);

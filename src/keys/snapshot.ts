@@ -3,6 +3,8 @@ import type { ApiKeyRow, KeySecretRow, TenantRow } from "../db/schema.ts";
 import { effectiveLimits, type PlanName, type RateLimit } from "../tenants/plans.ts";
 
 export type KeySnapshot = {
+  /** api_keys.updated_at: orders this copy against what the key's object knows. */
+  version: number;
   hash: string;
   keyId: string;
   tenantId: string;
@@ -27,6 +29,7 @@ export type TenantSnapshot = {
 
 export function keySnapshot(key: ApiKeyRow, secret: KeySecretRow): KeySnapshot {
   return {
+    version: key.updatedAt,
     hash: secret.hash,
     keyId: key.id,
     tenantId: key.tenantId,

@@ -1,11 +1,7 @@
 // Verification of a presented key, in the order that costs least first: shape and checksum
 // (offline), then lookup (memory → KV → D1), then the key's state, then its tenant's.
-import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Stores } from "../db/client.ts";
-import { apiKeys } from "../db/schema.ts";
-import { log } from "../http/log.ts";
 import { Problem } from "../http/problem.ts";
-import { LAST_USED_WRITE_INTERVAL_MS } from "./cache-policy.ts";
 import { parseKey } from "./format.ts";
 import { hashKey, sameDigest } from "./hash.ts";
 import { findKey, findTenant } from "./lookup.ts";
@@ -52,29 +48,5 @@ export async function verifyKey(stores: Stores, defer: Defer, presented: string,
       cause: JSON.stringify(cause),
     });
   }
-  touchLastUsed(stores, defer, key.keyId, now);
   return { key, tenant };
-}
-
-const lastUsedWrites = new Map<string, number>();
-
-/**
- * lastUsedAt without a write per request: at most one conditional UPDATE per key per isolate per
- * interval, after the response. (The key's Durable Object will own usage totals; this keeps the
- * field honest until then.)
- */
-function touchLastUsed(stores: Stores, defer: Defer, keyId: string, now: number): void {
-  const last = lastUsedWrites.get(keyId);
-  if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
-  lastUsedWrites.set(keyId, now);
-  if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
-  const stale = now - LAST_USED_WRITE_INTERVAL_MS;
-  defer(
-    stores.db
-      .update(apiKeys)
-      .set({ lastUsedAt: now })
-      .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, stale))))
-      .run()
-      .catch((err: unknown) => log("warn", "d1.last_used_failed", { keyId, error: String(err) })),
-  );
 }

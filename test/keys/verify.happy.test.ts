@@ -79,12 +79,4 @@ describe("verification cost per request", () => {
     expect((await call(PROBE, { key: admin, headers: { "X-API-Key": admin } })).status).toBe(200);
     expect((await call(PROBE, { headers: { Authorization: `bearer ${admin}` } })).status).toBe(200);
   });
-
-  it("writes lastUsedAt once, not per request", async () => {
-    const { admin, adminId } = await tenantWithAdmin(platform);
-    for (let i = 0; i < 5; i++) await call(PROBE, { key: admin });
-    await new Promise((r) => setTimeout(r, 20));
-    const row = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(adminId).first<{ last_used_at: number }>();
-    expect(row?.last_used_at).toBeGreaterThan(Date.now() - 60_000);
-  });
 });

@@ -1,0 +1,119 @@
+// Usage as the keys' objects flushed it to D1: per key, and per tenant by day and by route.
+// Figures lag live traffic by up to USAGE_REPORT_MS + USAGE_FLUSH_DELAY_MS (about 15 s).
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, between, eq, sql } from "drizzle-orm";
+import { usageDaily } from "../db/schema.ts";
+import { defineRoute } from "../http/access.ts";
+import type { AppEnv } from "../http/context.ts";
+import { Problem } from "../http/problem.ts";
+import { isPlatform } from "../keys/scopes.ts";
+import { actingTenant, loadKey } from "./key-access.ts";
+import { IdParam, iso, KeyId, TenantId } from "./schemas.ts";
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day, YYYY-MM-DD");
+const RangeQuery = z.object({
+  from: day.optional().openapi({ description: "First UTC day (default: 30 days ago)." }),
+  to: day.optional().openapi({ description: "Last UTC day, inclusive (default: today)." }),
+});
+
+const Counts = z
+  .object({
+    requests: z.number(),
+    refused: z.number().openapi({ description: "Refused with 429 by the key's limits." }),
+    status2xx: z.number(),
+    status3xx: z.number(),
+    status4xx: z.number(),
+    status5xx: z.number(),
+  })
+  .openapi("UsageCounts");
+const ByDay = Counts.extend({ day: z.string() });
+const ByRoute = Counts.extend({ route: z.string().openapi({ example: "GET /v1/keys/:id" }) });
+
+const KeyUsage = z
+  .object({
+    keyId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    totals: Counts,
+    lastUsedAt: z.string().nullable(),
+    days: z.array(ByDay),
+    routes: z.array(ByRoute),
+  })
+  .openapi("KeyUsage");
+const TenantUsage = z
+  .object({
+    tenantId: z.string().nullable(),
+    from: z.string(),
+    to: z.string(),
+    totals: Counts,
+    days: z.array(ByDay),
+    routes: z.array(ByRoute),
+  })
+  .openapi("TenantUsage");
+
+const keyUsage = defineRoute("admin", {
+  operationId: "getKeyUsage",
+  method: "get",
+  path: "/v1/keys/{id}/usage",
+  tags: ["Usage"],
+  summary: "A key's usage by day and by route",
+  request: { params: IdParam(KeyId), query: RangeQuery },
+  responses: { 200: { description: "Usage", content: { "application/json": { schema: KeyUsage } } }, 404: { description: "No such key" } },
+});
+
+const tenantUsage = defineRoute("admin", {
+  operationId: "getUsage",
+  method: "get",
+  path: "/v1/usage",
+  tags: ["Usage"],
+  summary: "The tenant's usage by day and by route",
+  description: "Platform keys see every tenant's unless they name one with tenantId.",
+  request: { query: RangeQuery.extend({ tenantId: TenantId.optional() }) },
+  responses: { 200: { description: "Usage", content: { "application/json": { schema: TenantUsage } } } },
+});
+
+const sums = {
+  requests: sql<number>`coalesce(sum(${usageDaily.requests}), 0)`,
+  refused: sql<number>`coalesce(sum(${usageDaily.refused}), 0)`,
+  status2xx: sql<number>`coalesce(sum(${usageDaily.status2xx}), 0)`,
+  status3xx: sql<number>`coalesce(sum(${usageDaily.status3xx}), 0)`,
+  status4xx: sql<number>`coalesce(sum(${usageDaily.status4xx}), 0)`,
+  status5xx: sql<number>`coalesce(sum(${usageDaily.status5xx}), 0)`,
+};
+
+function range(q: { from?: string; to?: string }): { from: string; to: string } {
+  const to = q.to ?? new Date().toISOString().slice(0, 10);
+  const from = q.from ?? new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
+  if (from > to) throw new Problem("validation-failed", { detail: "from is after to.", extensions: { errors: [{ path: "from", message: "must not be after to" }] } });
+  return { from, to };
+}
+
+async function summarise(c: Parameters<Parameters<OpenAPIHono<AppEnv>["openapi"]>[1]>[0], where: ReturnType<typeof and>) {
+  const { db } = c.get("stores");
+  const [totals, days, routes] = await db.batch([
+    db.select(sums).from(usageDaily).where(where),
+    db.select({ day: usageDaily.day, ...sums }).from(usageDaily).where(where).groupBy(usageDaily.day).orderBy(usageDaily.day),
+    db.select({ route: usageDaily.route, ...sums }).from(usageDaily).where(where).groupBy(usageDaily.route).orderBy(usageDaily.route),
+  ]);
+  return { totals: totals[0]!, days, routes };
+}
+
+export function registerUsageRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(keyUsage, async (c) => {
+    const { key } = await loadKey(c, c.req.valid("param").id);
+    const { from, to } = range(c.req.valid("query"));
+    const summary = await summarise(c, and(eq(usageDaily.keyId, key.id), between(usageDaily.day, from, to)));
+    return c.json({ keyId: key.id, from, to, lastUsedAt: iso(key.lastUsedAt), ...summary }, 200);
+  });
+
+  app.openapi(tenantUsage, async (c) => {
+    const q = c.req.valid("query");
+    const { from, to } = range(q);
+    const { key: caller } = c.get("principal");
+    const everyTenant = q.tenantId === undefined && isPlatform(caller.scopes);
+    const tenantId = everyTenant ? null : actingTenant(c, q.tenantId);
+    const inRange = between(usageDaily.day, from, to);
+    const summary = await summarise(c, tenantId === null ? and(inRange) : and(eq(usageDaily.tenantId, tenantId), inRange));
+    return c.json({ tenantId, from, to, ...summary }, 200);
+  });
+}

@@ -1,0 +1,23 @@
+// IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) plus the legacy X-RateLimit-* trio.
+// For a token bucket: q = capacity, w = capacity ÷ refill (seconds to fill), r = whole tokens left.
+import { windowSeconds } from "./bucket.ts";
+import { MONTH_WINDOW_SECONDS } from "./month.ts";
+import type { LimitView } from "./protocol.ts";
+
+export function rateLimitHeaders(view: LimitView, remaining: number, burstT: number): Record<string, string> {
+  const q = view.limit.capacity;
+  const r = Math.max(0, Math.floor(remaining));
+  const policy = [`"burst";q=${q};w=${windowSeconds(view.limit)}`];
+  const state = [`"burst";r=${r};t=${burstT}`];
+  if (view.quota) {
+    policy.push(`"month";q=${view.quota.limit};w=${MONTH_WINDOW_SECONDS}`);
+    state.push(`"month";r=${Math.max(0, view.quota.remaining)};t=${view.quota.resetSeconds}`);
+  }
+  return {
+    "RateLimit-Policy": policy.join(", "),
+    RateLimit: state.join(", "),
+    "X-RateLimit-Limit": String(q),
+    "X-RateLimit-Remaining": String(r),
+    "X-RateLimit-Reset": String(burstT),
+  };
+}
