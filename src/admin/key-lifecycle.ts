@@ -9,7 +9,17 @@ import { hashKey } from "../keys/hash.ts";
 import { publishKey } from "../keys/lookup.ts";
 import { auditInsert } from "./audit-entry.ts";
 import { ensureNotRevoked, loadKey } from "./key-access.ts";
-import { IdParam, iso, KeyId, KeySchema, keyView, RevokeKeyBody, RolledKeySchema, RollKeyBody } from "./schemas.ts";
+import {
+  DEFAULT_GRACE_SECONDS,
+  IdParam,
+  iso,
+  KeyId,
+  KeySchema,
+  keyView,
+  RevokeKeyBody,
+  RolledKeySchema,
+  RollKeyBody,
+} from "./schemas.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
@@ -19,7 +29,7 @@ const revokeKey = defineRoute("admin", {
   path: "/v1/keys/{id}/revoke",
   tags: ["Keys"],
   summary: "Revoke a key, permanently",
-  request: { params: IdParam(KeyId), body: { required: true, ...json(RevokeKeyBody) } },
+  request: { params: IdParam(KeyId), body: { required: false, ...json(RevokeKeyBody) } },
   responses: {
     200: { description: "The revoked key", ...json(KeySchema) },
     404: { description: "No such key" },
@@ -35,7 +45,7 @@ const rollKey = defineRoute("admin", {
   summary: "Issue a new secret for a key",
   description:
     "The key keeps its id, scopes and limits. The previous secret(s) keep working until `gracePeriodSeconds` from now (at most 7 days; 0 ends them at once).",
-  request: { params: IdParam(KeyId), body: { required: true, ...json(RollKeyBody) } },
+  request: { params: IdParam(KeyId), body: { required: false, ...json(RollKeyBody) } },
   responses: {
     200: { description: "The new secret, shown this once", ...json(RolledKeySchema) },
     404: { description: "No such key" },
@@ -68,7 +78,8 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(rollKey, async (c) => {
     const { id } = c.req.valid("param");
-    const { gracePeriodSeconds } = c.req.valid("json");
+    // An absent body skips zod, and with it the schema's default.
+    const gracePeriodSeconds = c.req.valid("json").gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     const stores = c.get("stores");
     const { db } = stores;
     const { key } = await loadKey(c, id);

@@ -183,6 +183,7 @@ export const RevokeKeyBody = z
   .openapi("RevokeKey");
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_GRACE_SECONDS = 24 * 3600;
 export const RollKeyBody = z
   .object({
     gracePeriodSeconds: z
@@ -190,7 +191,7 @@ export const RollKeyBody = z
       .int()
       .min(0)
       .max(MAX_GRACE_SECONDS)
-      .default(24 * 3600)
+      .default(DEFAULT_GRACE_SECONDS)
       .openapi({ description: "How long the old secret keeps working (at most 7 days).", example: 86400 }),
   })
   .strict()

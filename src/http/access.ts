@@ -28,14 +28,20 @@ export function requireAccess(access: RouteAccess): MiddlewareHandler<AppEnv> {
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-/** 415 for a body that is not JSON, 413 past the limit; before zod ever sees it. */
-const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
-  if (!JSON_TYPE.test(type)) {
-    throw new Problem("unsupported-media-type", { detail: "Send the request body as application/json." });
-  }
-  await next();
-};
+/** 415 for a body that is not JSON, before zod ever sees it. An optional body may be absent. */
+function jsonBody(required: boolean): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("content-type");
+    const empty = header === undefined && (c.req.header("content-length") ?? "0") === "0" && !c.req.header("transfer-encoding");
+    if (!(empty && !required)) {
+      const type = (header ?? "").split(";")[0]!.trim();
+      if (!JSON_TYPE.test(type)) {
+        throw new Problem("unsupported-media-type", { detail: "Send the request body as application/json." });
+      }
+    }
+    await next();
+  };
+}
 
 const limitBody = bodyLimit({
   maxSize: ADMIN_BODY_LIMIT_BYTES,
@@ -80,7 +86,7 @@ export function defineRoute<R extends RouteConfig & { operationId: string }>(
   // Scope first, then the key's limiter: a request refused for its scope spends no token.
   const middleware: MiddlewareHandler<AppEnv>[] = [requireAccess(access)];
   if (access !== "public") middleware.push(admit(access, admission));
-  if (hasBody) middleware.push(jsonBody, limitBody as MiddlewareHandler<AppEnv>);
+  if (hasBody) middleware.push(jsonBody(config.request?.body?.required === true), limitBody as MiddlewareHandler<AppEnv>);
   return createRoute({
     ...config,
     security: access === "public" ? [] : KEY_SECURITY,

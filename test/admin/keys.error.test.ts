@@ -112,6 +112,16 @@ describe("keys: body transport errors", () => {
     );
   });
 
+  it("revoke and roll need no body at all (their fields are optional); roll then uses a 24 h grace", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await createKey(admin, { scopes: ["query"] });
+    const rolled = await call(`/v1/keys/${k.id}/roll`, { key: admin, method: "POST" });
+    expect(rolled.status).toBe(200);
+    const deadline = Date.parse((await rolled.json<any>()).previousSecretExpiresAt);
+    expect(Math.abs(deadline - (Date.now() + 86_400_000))).toBeLessThan(60_000);
+    expect((await call(`/v1/keys/${k.id}/revoke`, { key: admin, method: "POST" })).status).toBe(200);
+  });
+
   it("accepts application/json with a charset", async () => {
     const { admin } = await tenantWithAdmin(platform);
     const res = await call("/v1/keys", {
