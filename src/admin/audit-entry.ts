@@ -35,3 +35,35 @@ export function auditRow(c: Context<AppEnv>, facts: AuditFacts, now: number): Au
 export function auditInsert(c: Context<AppEnv>, db: Database, facts: AuditFacts, now: number) {
   return db.insert(auditLog).values(auditRow(c, facts, now));
 }
+
+/** The audit insert as a raw statement, written only where `landed` (SQL) holds after the change. */
+export function auditInsertWhere(d1: D1Database, a: AuditRow, landed: { sql: string; params: unknown[] }): D1PreparedStatement {
+  return d1
+    .prepare(
+      `INSERT INTO audit_log (id, tenant_id, actor_key_id, actor_tenant_id, action, target_type, target_id, ip,
+         request_id, details, at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${landed.sql}`,
+    )
+    .bind(a.id, a.tenantId, a.actorKeyId, a.actorTenantId, a.action, a.targetType, a.targetId, a.ip, a.requestId,
+      a.details === null ? null : JSON.stringify(a.details), a.at, ...landed.params);
+}
+
+/**
+ * A guarded change (an UPDATE whose WHERE states its precondition) and its audit row in one D1
+ * batch. The row is written only if the change touched a row: SQLite's changes() still refers to
+ * the UPDATE when the INSERT runs, as a batch is one transaction on one connection. So the loser
+ * of a race leaves no audit trace. Returns the number of rows the change touched.
+ */
+export async function auditedChange(
+  c: Context<AppEnv>,
+  change: { sql: string; params: unknown[] },
+  facts: AuditFacts,
+  now: number,
+): Promise<number> {
+  const { d1 } = c.get("stores");
+  const [result] = await d1.batch([
+    d1.prepare(change.sql).bind(...change.params),
+    auditInsertWhere(d1, auditRow(c, facts, now), { sql: "changes() > 0", params: [] }),
+  ]);
+  return result!.meta.changes;
+}

@@ -7,7 +7,7 @@ import type { AppEnv } from "../http/context.ts";
 import { displayParts, generateKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
 import { publishKey } from "../keys/lookup.ts";
-import { auditInsert } from "./audit-entry.ts";
+import { auditedChange, auditInsert } from "./audit-entry.ts";
 import { ensureNotRevoked, loadKey } from "./key-access.ts";
 import {
   DEFAULT_GRACE_SECONDS,
@@ -63,17 +63,16 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
     ensureNotRevoked(key);
     const now = Date.now();
     const caller = c.get("principal").key.keyId;
-    const [updated] = await db.batch([
-      db
-        .update(apiKeys)
-        .set({ revokedAt: now, revokedBy: caller, revokeReason: reason ?? null, updatedAt: now })
-        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-        .returning(),
-      auditInsert(c, db, { tenantId: key.tenantId, action: "key.revoke", targetType: "key", targetId: id, details: { reason: reason ?? null } }, now),
-    ]);
-    if (!updated[0]) ensureNotRevoked({ ...key, revokedAt: now }); // a concurrent revoke won
+    const revocation = { revokedAt: now, revokedBy: caller, revokeReason: reason ?? null, updatedAt: now };
+    const changed = await auditedChange(
+      c,
+      db.update(apiKeys).set(revocation).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).toSQL(),
+      { tenantId: key.tenantId, action: "key.revoke", targetType: "key", targetId: id, details: { reason: reason ?? null } },
+      now,
+    );
+    if (changed === 0) ensureNotRevoked({ ...key, revokedAt: now }); // a concurrent revoke won
     await publishKey(stores, c.get("defer"), id);
-    return c.json(keyView(updated[0]!, current), 200);
+    return c.json(keyView({ ...key, ...revocation }, current), 200);
   });
 
   app.openapi(rollKey, async (c) => {

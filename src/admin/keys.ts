@@ -12,7 +12,7 @@ import { hashKey } from "../keys/hash.ts";
 import { publishKey } from "../keys/lookup.ts";
 import { isPlatform, PERMISSION_SETS } from "../keys/scopes.ts";
 import { effectiveLimits } from "../tenants/plans.ts";
-import { auditInsert, auditRow } from "./audit-entry.ts";
+import { auditedChange, auditInsertWhere, auditRow } from "./audit-entry.ts";
 import { actingTenant, checkGrantable, currentSecrets, ensureNotRevoked, loadKey } from "./key-access.ts";
 import { page } from "./paging.ts";
 import {
@@ -149,14 +149,7 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
         d1
           .prepare(`INSERT INTO key_secrets (hash, key_id, prefix, hint, created_at) SELECT ?, ?, ?, ?, ? WHERE ${keyExists}`)
           .bind(hash, key.id, prefix, hint, now, key.id),
-        d1
-          .prepare(
-            `INSERT INTO audit_log (id, tenant_id, actor_key_id, actor_tenant_id, action, target_type, target_id, ip,
-               request_id, details, at)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${keyExists}`,
-          )
-          .bind(audit.id, audit.tenantId, audit.actorKeyId, audit.actorTenantId, audit.action, audit.targetType,
-            audit.targetId, audit.ip, audit.requestId, JSON.stringify(audit.details), audit.at, key.id),
+        auditInsertWhere(d1, audit, { sql: keyExists, params: [key.id] }),
       ]);
     } catch (err) {
       if (isUniqueViolation(err, "api_keys.name")) {
@@ -225,21 +218,24 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
       changes.rateLimitRefillPerSecond = body.rateLimit?.refillPerSecond ?? null;
     }
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
-    let updated: ApiKeyRow[];
+    const update = db.update(apiKeys).set(changes).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).toSQL();
+    let changed: number;
     try {
-      [updated] = await db.batch([
-        // revoked_at IS NULL again here: a revoke that raced this update wins.
-        db.update(apiKeys).set(changes).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning(),
-        auditInsert(c, db, { tenantId: key.tenantId, action: "key.update", targetType: "key", targetId: id, details: body }, now),
-      ]);
+      changed = await auditedChange(
+        c,
+        update,
+        { tenantId: key.tenantId, action: "key.update", targetType: "key", targetId: id, details: body },
+        now,
+      );
     } catch (err) {
       if (isUniqueViolation(err, "api_keys.name")) {
         throw new Problem("key-name-taken", { detail: `A key named '${body.name}' already exists in this tenant.` });
       }
       throw err;
     }
-    if (!updated[0]) ensureNotRevoked({ ...key, revokedAt: now }); // revoked meanwhile
+    if (changed === 0) ensureNotRevoked({ ...key, revokedAt: now }); // revoked meanwhile
+    const updated = { ...key, ...changes };
     await publishKey(stores, c.get("defer"), id);
-    return c.json(keyView(updated[0]!, current), 200);
+    return c.json(keyView(updated, current), 200);
   });
 }
