@@ -13,9 +13,10 @@ import { registerTenantRoutes } from "./admin/tenants.ts";
 import { registerUsageRoutes } from "./admin/usage.ts";
 import type { AppEnv } from "./http/context.ts";
 import { log } from "./http/log.ts";
-import { accessLog, authenticate, noCredentialsInUrl } from "./http/middleware.ts";
+import { acceptedRequestId, accessLog, authenticate, loggablePath, noCredentialsInUrl } from "./http/middleware.ts";
 import { Problem, problemResponse, type ProblemKind } from "./http/problem.ts";
 import { registerPublicRoutes } from "./http/public.ts";
+import { rateLimitFields } from "./limits/admit.ts";
 import { methodNotAllowed } from "./http/routes-index.ts";
 
 export function createApp() {
@@ -33,7 +34,8 @@ export function createApp() {
   });
 
   // 1. Identify the request: a valid incoming X-Request-Id is kept, otherwise one is generated.
-  app.use(requestId({ limitLength: 128 }));
+  //    Hono's own check would keep a key pasted into the header, so keygate's rule decides.
+  app.use(requestId({ headerName: "", generator: (c) => acceptedRequestId(c.req.header("x-request-id")) }));
   // 2. Security headers on every response, errors included.
   app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
   // 3. Metered stores for this request, and one access-log line at the end (path only, no query).
@@ -43,6 +45,8 @@ export function createApp() {
   // 5. Authentication: per-IP failure filter → credential → format/checksum → memory/KV/D1 →
   //    key state → tenant state.
   app.use("/v1/*", authenticate);
+  //    Every authenticated response leaves with the RateLimit fields, even one refused below.
+  app.use("/v1/*", rateLimitFields);
   // 6. Per route (see defineRoute): the scope check, then admission by the key's limiter (the
   //    isolate's lease, or the key's Durable Object), which also adds the RateLimit fields and
   //    records usage.
@@ -61,7 +65,7 @@ export function createApp() {
     const problem = allowed
       ? new Problem("method-not-allowed", { detail: `Use ${allowed.join(", ")}.`, headers: { Allow: allowed.join(", ") } })
       : new Problem("not-found", { detail: "No such route." });
-    return problemResponse(problem, c.get("requestId"), c.req.path);
+    return problemResponse(problem, c.get("requestId"), loggablePath(new URL(c.req.url)));
   });
 
   app.onError((err, c) => {
@@ -70,7 +74,7 @@ export function createApp() {
       // The client gets an opaque 500 with the request id; the log gets the cause (scrubbed).
       log("error", "unhandled", { requestId: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined });
     }
-    return problemResponse(problem, c.get("requestId"), c.req.path);
+    return problemResponse(problem, c.get("requestId"), loggablePath(new URL(c.req.url)));
   });
 
   return app;

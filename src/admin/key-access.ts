@@ -35,6 +35,15 @@ export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: rea
 // created_at alone cannot tell two secrets created in the same millisecond apart.
 const newestFirst = [desc(sql`${keySecrets.expiresAt} IS NULL`), desc(keySecrets.createdAt), desc(keySecrets.hash)];
 
+/**
+ * A key that reaches beyond its tenant (platform or *) is managed only by a platform key: a tenant
+ * admin in the same tenant must not roll it (and receive its secret), demote or revoke it.
+ */
+export function ensureManageable(c: Context<AppEnv>, key: ApiKeyRow): void {
+  if (!key.scopes.some((s) => s === "platform" || s === "*")) return;
+  checkGrantable(c, key.tenantId, key.scopes);
+}
+
 export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow };
 
 /** The key with its newest secret, if the caller may see it. */

@@ -8,7 +8,7 @@ import { displayParts, generateKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
 import { publishKey } from "../keys/lookup.ts";
 import { auditedChange, auditInsert } from "./audit-entry.ts";
-import { ensureNotRevoked, loadKey } from "./key-access.ts";
+import { ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import {
   DEFAULT_GRACE_SECONDS,
   IdParam,
@@ -61,6 +61,7 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db } = stores;
     const { key, current } = await loadKey(c, id);
     ensureNotRevoked(key);
+    ensureManageable(c, key);
     const now = Date.now();
     const caller = c.get("principal").key.keyId;
     const revocation = { revokedAt: now, revokedBy: caller, revokeReason: reason ?? null, updatedAt: now };
@@ -83,6 +84,7 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db } = stores;
     const { key } = await loadKey(c, id);
     ensureNotRevoked(key);
+    ensureManageable(c, key);
     const now = Date.now();
     const deadline = now + gracePeriodSeconds * 1000;
     const secret = generateKey(key.environment);

@@ -13,7 +13,7 @@ import { publishKey } from "../keys/lookup.ts";
 import { isPlatform, PERMISSION_SETS } from "../keys/scopes.ts";
 import { effectiveLimits } from "../tenants/plans.ts";
 import { auditedChange, auditInsertWhere, auditRow } from "./audit-entry.ts";
-import { actingTenant, checkGrantable, currentSecrets, ensureNotRevoked, loadKey } from "./key-access.ts";
+import { actingTenant, checkGrantable, currentSecrets, ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import { page } from "./paging.ts";
 import {
   CreatedKeySchema,
@@ -205,6 +205,7 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db } = stores;
     const { key, current } = await loadKey(c, id);
     ensureNotRevoked(key);
+    ensureManageable(c, key);
     if (body.scopes) checkGrantable(c, key.tenantId, body.scopes);
     const now = Date.now();
     const changes: Partial<ApiKeyRow> = { updatedAt: now };

@@ -39,7 +39,7 @@ export const RateLimitSchema = z
     capacity: z.number().int().min(1).max(1_000_000).openapi({ description: "Bucket size: the largest burst.", example: 20 }),
     refillPerSecond: z
       .number()
-      .positive()
+      .min(0.001) // below it the policy window (capacity ÷ refill) stops being a sane number
       .max(100_000)
       .openapi({ description: "Tokens added per second.", example: 10 }),
   })

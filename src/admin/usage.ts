@@ -10,7 +10,13 @@ import { isPlatform } from "../keys/scopes.ts";
 import { actingTenant, loadKey } from "./key-access.ts";
 import { IdParam, iso, KeyId, TenantId } from "./schemas.ts";
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day, YYYY-MM-DD");
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day, YYYY-MM-DD")
+  .refine((d) => {
+    const ms = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(d);
+  }, "not a calendar day");
 const RangeQuery = z.object({
   from: day.optional().openapi({ description: "First UTC day (default: 30 days ago)." }),
   to: day.optional().openapi({ description: "Last UTC day, inclusive (default: today)." }),

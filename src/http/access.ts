@@ -6,7 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { grants, type RouteAccess } from "../keys/scopes.ts";
 import { admit, type AdmissionPolicy } from "../limits/admit.ts";
 import type { AppEnv } from "./context.ts";
-import { Problem } from "./problem.ts";
+import { insufficientScope, Problem } from "./problem.ts";
 
 export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -14,13 +14,7 @@ export function requireAccess(access: RouteAccess): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (access !== "public" && access !== "authenticated") {
       const { key } = c.get("principal");
-      if (!grants(key.scopes, access)) {
-        throw new Problem("insufficient-scope", {
-          detail: `This operation requires the '${access}' scope.`,
-          scope: access,
-          cause: JSON.stringify({ keyId: key.keyId, required: access }),
-        });
-      }
+      if (!grants(key.scopes, access)) throw insufficientScope(access, key.keyId, "cache");
     }
     await next();
   };

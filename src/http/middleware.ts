@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import { openStores } from "../db/client.ts";
 import { clientIp, countFailure, refuseIfBlocked } from "../keys/auth-failures.ts";
+import { KEY_LIKE } from "../keys/format.ts";
 import { verifyKey } from "../keys/verify.ts";
 import type { AppEnv } from "./context.ts";
 import { extractCredential, rejectCredentialInUrl } from "./credential.ts";
@@ -19,6 +20,7 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.executionCtx.waitUntil(p);
   });
   await next();
+  c.res.headers.set("X-Request-Id", c.get("requestId"));
   if (c.env.EXPOSE_STORE_METRICS === "true") c.res.headers.set("Server-Timing", stores.meter.serverTiming());
   const url = new URL(c.req.url);
   const principal = c.var.principal;
@@ -26,8 +28,9 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const line = {
     requestId: c.get("requestId"),
     method: c.req.method,
-    // The path only: a query string is where a careless client puts its key.
-    path: url.pathname,
+    // The path only (a query string is where a careless client puts its key), decoded so that
+    // scrub() also catches a percent-encoded key.
+    path: loggablePath(url),
     status: c.res.status,
     ms: Date.now() - started,
     keyId: principal?.key.keyId,
@@ -43,6 +46,22 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     ),
   );
 };
+
+const REQUEST_ID = /^[\w\-=.:]{1,128}$/;
+
+/** An incoming X-Request-Id is kept when it is short, plain and not a key; otherwise a new one. */
+export function acceptedRequestId(incoming: string | undefined): string {
+  if (incoming && REQUEST_ID.test(incoming) && !new RegExp(KEY_LIKE.source).test(incoming)) return incoming;
+  return crypto.randomUUID();
+}
+
+export function loggablePath(url: URL): string {
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return url.pathname;
+  }
+}
 
 export const noCredentialsInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
   rejectCredentialInUrl(new URL(c.req.url));

@@ -108,3 +108,11 @@ export function problemResponse(problem: Problem, requestId: string | undefined,
   if (requestId) headers.set("X-Request-Id", requestId);
   return new Response(JSON.stringify(body), { status: spec.status, headers });
 }
+
+export function insufficientScope(required: string, keyId: string, source: "cache" | "limiter"): Problem {
+  return new Problem("insufficient-scope", {
+    detail: `This operation requires the '${required}' scope.`,
+    scope: required,
+    cause: JSON.stringify({ keyId, required, source }),
+  });
+}

@@ -107,9 +107,20 @@ export async function findTenant(stores: Stores, defer: Defer, id: string): Prom
   return snapshot;
 }
 
-/** The key's object refused a key this isolate still had cached as good: drop the copy. */
-export function forgetKey(hash: string): void {
-  memory.keys.delete(hash);
+/**
+ * The key's object refused a key this isolate still had cached as good: correct the copy, so the
+ * next attempts are refused here without asking anyone (until the copy expires).
+ */
+export function forgetKey(hash: string, reason: "revoked" | "disabled" | "expired" | "unknown-secret"): void {
+  const cached = memory.keys.get(hash);
+  if (!cached || reason === "unknown-secret") {
+    memory.keys.delete(hash);
+    return;
+  }
+  const now = Date.now();
+  const corrected =
+    reason === "revoked" ? { ...cached, revokedAt: now } : reason === "disabled" ? { ...cached, enabled: false } : { ...cached, secretExpiresAt: now };
+  memory.keys.set(hash, corrected, KEY_MEMORY_TTL_MS);
 }
 
 /**

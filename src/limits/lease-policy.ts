@@ -12,3 +12,7 @@ export const USAGE_REPORT_MS = 5_000;
 export const USAGE_FLUSH_DELAY_MS = 10_000;
 /** D1 allows 100 bound parameters per statement and batches are best kept small. */
 export const USAGE_FLUSH_MAX_ROWS = 50;
+/** A lease call that takes longer is treated as the object being unreachable (503 / fail-open). */
+export const LIMITER_TIMEOUT_MS = 2_000;
+/** A 429 from the object is remembered at most this long (or until its Retry-After, if sooner). */
+export const MAX_REFUSAL_CACHE_MS = 1_000;

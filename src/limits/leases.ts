@@ -1,49 +1,155 @@
 // Isolate-local token leases. An isolate takes a small batch of tokens from the key's object and
 // spends them here, so a hot key needs far less than one object call per request. Tokens are
-// debited in the object when leased, so nothing is over-admitted; what is left when a lease
-// expires (at most LEASE_MS) goes back with the next call. A lease also carries the object's
-// authoritative scopes, so a revocation or scope change is enforced within LEASE_MS everywhere.
+// debited in the object when leased (nothing is over-admitted); whatever a lease still holds when
+// it is given up goes back with the isolate's next call. A lease also carries the object's
+// authoritative scopes, so a revocation or scope change holds everywhere within LEASE_MS.
 import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
-import { LEASE_MS, MAX_LEASE_TOKENS, USAGE_REPORT_MS } from "./lease-policy.ts";
-import type { AcquireResult, AuthState, LimitView } from "./protocol.ts";
-import { isEmpty, merge, record, type UsageReport } from "./usage.ts";
+import { grants, isScope } from "../keys/scopes.ts";
+import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, USAGE_REPORT_MS } from "./lease-policy.ts";
+import { monthOf } from "./month.ts";
+import type { AcquireRequest, AcquireResult, AuthState, LimitRefusal, LimitView, Returned } from "./protocol.ts";
+import { isEmpty, record, type UsageReport } from "./usage.ts";
 
-type Lease = {
-  hash: string;
-  tokens: number;
-  expiresAt: number;
-  scopes: string[];
-  view: LimitView;
-};
-
+type Lease = { id: string; tokens: number; expiresAt: number; month: string; scopes: string[]; view: LimitView };
 type KeyTraffic = { windowStart: number; count: number; rate: number };
 
+const MAX_KEYS = 10_000; // per-key maps of this isolate are bounded; a cleared entry costs one call
+
 const leases = new Map<string, Lease>();
+/** Tokens of leases given up without a call to carry them back yet. */
+const orphans = new Map<string, Returned>();
+const refusals = new Map<string, { until: number; result: LimitRefusal }>();
 const traffic = new Map<string, KeyTraffic>();
 const pendingUsage = new Map<string, { report: UsageReport; since: number }>();
-const inflight = new Map<string, Promise<AcquireResult>>();
+const inflight = new Map<string, Promise<unknown>>();
+/** Bumped when an admin change is made here: a lease call already on its way is then not trusted. */
+const generations = new Map<string, number>();
 
-/** Dropped at once by the isolate that revokes or changes a key. */
+export type Limiter = {
+  acquire(req: AcquireRequest): Promise<AcquireResult>;
+};
+
+export type Admitted = { ok: true; view: LimitView; remaining: number };
+export type Decision = Admitted | Exclude<AcquireResult, { ok: true }>;
+
+/** Called by the isolate that changes a key: nothing leased before the change is spent after it. */
 export function dropLease(keyId: string): void {
+  generations.set(keyId, (generations.get(keyId) ?? 0) + 1);
+  const lease = leases.get(keyId);
+  if (lease && lease.tokens > 0) orphans.set(keyId, { leaseId: lease.id, tokens: lease.tokens, month: lease.month });
   leases.delete(keyId);
+  refusals.delete(keyId);
 }
 
-/** For tests that play another isolate: no lease held (pending usage is kept, to be carried). */
+/** For tests that play another isolate: no lease, no remembered refusal (pending usage is kept). */
 export function resetLeases(): void {
   leases.clear();
+  orphans.clear();
+  refusals.clear();
   traffic.clear();
   inflight.clear();
 }
 
-export type Spent = { view: LimitView; remaining: number; scopes: string[] };
+/** The last answer this isolate had for the key, for responses that never reached admission. */
+export function lastView(keyId: string): LimitView | null {
+  return leases.get(keyId)?.view ?? refusals.get(keyId)?.result ?? null;
+}
 
-/** Spend from the local lease if it covers the cost. */
-export function spendLocal(keyId: string, hash: string, cost: number, now: number, count = true): Spent | null {
-  if (count) countTraffic(keyId, now);
+export function authStateOf(key: KeySnapshot): AuthState {
+  return {
+    version: key.version,
+    revokedAt: key.revokedAt,
+    enabled: key.enabled,
+    expiresAt: key.expiresAt,
+    scopes: key.scopes,
+    secrets: { [key.hash]: key.secretExpiresAt },
+  };
+}
+
+/**
+ * Admit one request of `cost` tokens for a route needing `scope`: from the lease if it can,
+ * otherwise through the key's object. Concurrent requests of this isolate share one call.
+ */
+export async function admitRequest(
+  limiter: Limiter,
+  key: KeySnapshot,
+  tenant: TenantSnapshot,
+  scope: string | null,
+  cost: number,
+): Promise<Decision> {
+  countTraffic(key.keyId, Date.now());
+  for (let round = 0; round < 4; round++) {
+    const now = Date.now();
+    const local = fromLease(key.keyId, scope, cost, now);
+    if (local) return local;
+    const refused = refusals.get(key.keyId);
+    if (refused && refused.until > now) return { ...refused.result, retryAfterMs: refused.until - now };
+    const running = inflight.get(key.keyId);
+    if (!running) break;
+    await running.catch(() => undefined);
+  }
+  return callObject(limiter, key, tenant, scope, cost);
+}
+
+function fromLease(keyId: string, scope: string | null, cost: number, now: number): Decision | null {
   const lease = leases.get(keyId);
-  if (!lease || lease.hash !== hash || lease.expiresAt <= now || lease.tokens < cost) return null;
+  if (!lease || lease.expiresAt <= now) return null;
+  // The lease's scopes are the object's, at most LEASE_MS old: decide scope here, spend nothing.
+  if (scope !== null && isScope(scope) && !grants(lease.scopes, scope)) return { ok: false, reason: "scope", scopes: lease.scopes };
+  if (lease.tokens < cost) return null;
   lease.tokens -= cost;
-  return { view: lease.view, remaining: lease.view.tokens + lease.tokens, scopes: lease.scopes };
+  return { ok: true, view: lease.view, remaining: lease.view.tokens + lease.tokens };
+}
+
+async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number): Promise<Decision> {
+  const now = Date.now();
+  const generation = generations.get(key.keyId) ?? 0;
+  const old = leases.get(key.keyId);
+  leases.delete(key.keyId);
+  const returned = old && old.tokens > 0 ? { leaseId: old.id, tokens: old.tokens, month: old.month } : (orphans.get(key.keyId) ?? null);
+  if (returned && !old) orphans.delete(key.keyId);
+  const limit = key.rateLimit ?? tenant.rateLimit;
+  const call = withTimeout(
+    limiter.acquire({
+      keyId: key.keyId,
+      tenantId: key.tenantId,
+      hash: key.hash,
+      state: authStateOf(key),
+      limit,
+      keyQuota: key.monthlyQuota,
+      tenantQuota: tenant.monthlyQuota,
+      scope,
+      cost,
+      want: wanted(key.keyId, cost, limit.capacity, now),
+      returned,
+      usage: takeUsage(key.keyId),
+    }),
+    LIMITER_TIMEOUT_MS,
+  );
+  inflight.set(key.keyId, call);
+  let result: AcquireResult;
+  try {
+    result = await call;
+  } finally {
+    if (inflight.get(key.keyId) === call) inflight.delete(key.keyId);
+  }
+  if (!result.ok) {
+    if (result.reason === "burst" || result.reason === "month") {
+      refusals.set(key.keyId, { until: now + Math.min(result.retryAfterMs, MAX_REFUSAL_CACHE_MS), result });
+    }
+    return result;
+  }
+  const leftover = result.granted - cost;
+  if ((generations.get(key.keyId) ?? 0) !== generation) {
+    // The key changed here while the call was out: keep nothing from it, ask again.
+    if (leftover > 0) orphans.set(key.keyId, { leaseId: result.leaseId, tokens: leftover, month: monthOf(now) });
+    return callObject(limiter, key, tenant, scope, cost);
+  }
+  refusals.delete(key.keyId);
+  if (leftover > 0) {
+    leases.set(key.keyId, { id: result.leaseId, tokens: leftover, expiresAt: now + result.leaseMs, month: monthOf(now), scopes: result.scopes, view: result });
+  }
+  return { ok: true, view: result, remaining: result.tokens + leftover };
 }
 
 /** How many tokens to ask for: about one lease lifetime of this isolate's traffic for the key. */
@@ -61,7 +167,10 @@ const MIN_RATE_WINDOW_MS = 100;
 
 function countTraffic(keyId: string, now: number): void {
   let t = traffic.get(keyId);
-  if (!t) traffic.set(keyId, (t = { windowStart: now, count: 0, rate: 0 }));
+  if (!t) {
+    if (traffic.size >= MAX_KEYS) traffic.clear();
+    traffic.set(keyId, (t = { windowStart: now, count: 0, rate: 0 }));
+  }
   t.count++;
   const elapsed = now - t.windowStart;
   if (elapsed >= LEASE_MS) {
@@ -72,109 +181,38 @@ function countTraffic(keyId: string, now: number): void {
   }
 }
 
-export type Limiter = { acquire(req: import("./protocol.ts").AcquireRequest): Promise<AcquireResult> };
-
-export function authStateOf(key: KeySnapshot): AuthState {
-  return {
-    version: key.version,
-    revokedAt: key.revokedAt,
-    enabled: key.enabled,
-    expiresAt: key.expiresAt,
-    scopes: key.scopes,
-    secrets: { [key.hash]: key.secretExpiresAt },
-  };
-}
-
-/**
- * Ask the key's object for a lease. Concurrent requests of one isolate for one key share a single
- * call; each then tries the local lease again.
- */
-export async function acquireLease(
-  limiter: Limiter,
-  key: KeySnapshot,
-  tenant: TenantSnapshot,
-  cost: number,
-  now: number,
-): Promise<AcquireResult> {
-  const running = inflight.get(key.keyId);
-  if (running) {
-    const result = await running.catch(() => null);
-    if (result?.ok) {
-      const spent = spendLocal(key.keyId, key.hash, cost, Date.now(), false);
-      if (spent) return { ...result, granted: 0, scopes: spent.scopes, tokens: spent.remaining };
-    }
-  }
-  const old = leases.get(key.keyId);
-  const returned = old?.tokens ?? 0; // same key, same bucket, whichever secret leased them
-  leases.delete(key.keyId);
-  const usage = takeUsage(key.keyId);
-  const limit = key.rateLimit ?? tenant.rateLimit;
-  const call = limiter.acquire({
-    keyId: key.keyId,
-    tenantId: key.tenantId,
-    hash: key.hash,
-    state: authStateOf(key),
-    limit,
-    keyQuota: key.monthlyQuota,
-    tenantQuota: tenant.monthlyQuota,
-    cost,
-    want: wanted(key.keyId, cost, limit.capacity, now),
-    returned,
-    usage,
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: number | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`key limiter did not answer within ${ms} ms`)), ms);
   });
-  inflight.set(key.keyId, call);
-  try {
-    const result = await call;
-    if (result.ok) {
-      // A concurrent call may have set a lease meanwhile: keep its tokens rather than strand them.
-      const other = leases.get(key.keyId);
-      const kept = other && other.expiresAt > Date.now() ? other.tokens : 0;
-      const leftover = result.granted - cost + kept;
-      leases.set(key.keyId, {
-        hash: key.hash,
-        tokens: leftover,
-        expiresAt: now + result.leaseMs,
-        scopes: result.scopes,
-        view: result,
-      });
-      return { ...result, tokens: result.tokens + leftover };
-    }
-    if (result.reason === "burst") {
-      // The object is out, but a concurrent call of this isolate may just have leased tokens.
-      const spent = spendLocal(key.keyId, key.hash, cost, Date.now(), false);
-      if (spent) return { ...result, ok: true, granted: 0, leaseMs: 0, scopes: spent.scopes, tokens: spent.remaining };
-    }
-    return result;
-  } catch (err) {
-    if (usage) restoreUsage(key.keyId, usage);
-    throw err;
-  } finally {
-    if (inflight.get(key.keyId) === call) inflight.delete(key.keyId);
-  }
+  return Promise.race([p, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
 }
 
-// ---- usage, piggybacked on lease calls ----
+// ---- usage, carried by lease calls ----
 
-export function recordUsage(keyId: string, route: string, status: number, now: number): void {
+/** Returns true when this starts a new batch for the key (the caller schedules its report). */
+export function recordUsage(keyId: string, route: string, status: number, now: number): boolean {
   let p = pendingUsage.get(keyId);
-  if (!p) pendingUsage.set(keyId, (p = { report: { rows: {}, lastUsedAt: 0 }, since: now }));
+  const started = !p;
+  if (!p) {
+    if (pendingUsage.size >= MAX_KEYS) return false;
+    pendingUsage.set(keyId, (p = { report: { rows: {}, lastUsedAt: 0 }, since: now }));
+  }
   record(p.report, now, route, status);
+  return started;
 }
 
-function takeUsage(keyId: string): UsageReport | null {
+function takeUsage(keyId: string): (UsageReport & { id: string }) | null {
   const p = pendingUsage.get(keyId);
   pendingUsage.delete(keyId);
-  return p && !isEmpty(p.report) ? p.report : null;
+  return p && !isEmpty(p.report) ? { ...p.report, id: crypto.randomUUID() } : null;
 }
 
-function restoreUsage(keyId: string, report: UsageReport): void {
-  const p = pendingUsage.get(keyId);
-  if (p) merge(p.report, report);
-  else pendingUsage.set(keyId, { report, since: Date.now() });
-}
-
-/** Usage that has waited too long for a lease call to carry it (a key gone quiet in this isolate). */
-export function overdueUsage(keyId: string, now: number): UsageReport | null {
+/** Usage still waiting for a lease call after USAGE_REPORT_MS (a key gone quiet here). */
+export function overdueUsage(keyId: string, now: number): (UsageReport & { id: string }) | null {
   const p = pendingUsage.get(keyId);
   if (!p || now - p.since < USAGE_REPORT_MS) return null;
   return takeUsage(keyId);

@@ -14,6 +14,9 @@ export type AuthState = {
   secrets: Record<string, number | null>;
 };
 
+/** What is left of a lease the isolate gives up: credited back to the bucket and the quotas. */
+export type Returned = { leaseId: string; tokens: number; month: string };
+
 export type AcquireRequest = {
   keyId: string;
   tenantId: string;
@@ -23,12 +26,14 @@ export type AcquireRequest = {
   limit: RateLimit;
   keyQuota: number | null;
   tenantQuota: number | null;
+  /** The scope the route needs (null: any valid key). Checked before anything is spent. */
+  scope: string | null;
   cost: number;
   /** How many tokens the isolate would like to hold for the lease (≥ cost). */
   want: number;
-  /** Tokens of an earlier lease that expired unused: credited back. */
-  returned: number;
-  usage: UsageReport | null;
+  returned: Returned | null;
+  /** Counts since the isolate's last call; `id` makes a resent report count once. */
+  usage: (UsageReport & { id: string }) | null;
 };
 
 export type QuotaView = { policy: "month"; limit: number; remaining: number; resetSeconds: number };
@@ -44,7 +49,14 @@ export type LimitView = {
 
 export type AuthRefusal = "revoked" | "disabled" | "expired" | "unknown-secret";
 
+export type Grant = { ok: true; leaseId: string; granted: number; leaseMs: number; scopes: string[] } & LimitView;
+
+export type LimitRefusal = { ok: false; reason: "burst" | "month"; retryAfterMs: number } & LimitView;
+
 export type AcquireResult =
-  | ({ ok: true; granted: number; leaseMs: number; scopes: string[] } & LimitView)
-  | ({ ok: false; reason: AuthRefusal } & Partial<LimitView>)
-  | ({ ok: false; reason: "burst" | "month"; retryAfter: number } & LimitView);
+  | Grant
+  | LimitRefusal
+  | { ok: false; reason: AuthRefusal }
+  | { ok: false; reason: "scope"; scopes: string[] }
+  /** The tenant's object could not be reached: nothing was spent. */
+  | { ok: false; reason: "unavailable" };

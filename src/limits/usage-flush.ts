@@ -23,6 +23,8 @@ export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: { keyId
   const total = rows.reduce((n, [, c]) => n + c.requests, 0);
   const statements = [
     db.prepare("INSERT INTO usage_flushes (key_id, seq, at) VALUES (?, ?, ?)").bind(who.keyId, seq, Date.now()),
+    // Only the latest seq can ever be retried (the next is made after it lands): keep one row.
+    db.prepare("DELETE FROM usage_flushes WHERE key_id = ? AND seq < ?").bind(who.keyId, seq),
     ...rows.map(([slot, c]) => {
       const [day, route] = slot.split("|") as [string, string];
       return db

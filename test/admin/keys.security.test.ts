@@ -257,3 +257,20 @@ describe("keys: the secret is shown on create and roll only", () => {
     expect(JSON.stringify(audit)).not.toContain(created.key);
   });
 });
+
+describe("keys that reach beyond their tenant", () => {
+  it("a tenant admin of the platform tenant cannot roll, revoke or demote a platform key", async () => {
+    const platform2 = await platformKey();
+    const meId = (await (await call("/v1/auth/me", { key: platform2 })).json<any>()).key.id;
+    const admin = await createKey(platform2, { name: `adm-${crypto.randomUUID()}`, permissionSet: "full_access" });
+    for (const [path, body, method] of [
+      [`/v1/keys/${meId}/roll`, {}, "POST"],
+      [`/v1/keys/${meId}/revoke`, {}, "POST"],
+      [`/v1/keys/${meId}`, { scopes: ["query"] }, "PATCH"],
+    ] as const) {
+      const res = await call(path, { key: admin.key, body, method });
+      expect(res.status, path).toBe(403);
+    }
+    expect((await call("/v1/tenants", { key: platform2 })).status).toBe(200);
+  });
+});

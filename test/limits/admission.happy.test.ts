@@ -38,6 +38,17 @@ describe("rate-limit fields", () => {
     expect(state.month!.t).toBeGreaterThan(0);
   });
 
+  it("appear on responses refused before admission: a missing scope, an unknown route", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const reader = await keyWithLimit(admin, { permissionSet: "read_only" });
+    const forbidden = await call("/v1/keys", { key: reader.key });
+    expect(forbidden.status).toBe(403);
+    expect(rateLimitFields(forbidden).policy.burst).toBeDefined();
+    const missing = await call("/v1/no-such-route", { key: reader.key });
+    expect(missing.status).toBe(404);
+    expect(rateLimitFields(missing).state.burst).toBeDefined();
+  });
+
   it("appear on authenticated error responses too, and never on unauthenticated ones", async () => {
     const { admin } = await tenantWithAdmin(platform);
     const notFound = await call("/v1/keys/key_0000000000000000000000", { key: admin });

@@ -78,6 +78,25 @@ describe("exact limits at the key's object, from many callers at once", () => {
     expect(results.some((r) => !r.ok)).toBe(true);
   });
 
+  it("tokens still held by leases are not refilled behind their back (no burst above capacity)", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await keyWithLimit(admin, { rateLimit: { capacity: 40, refillPerSecond: 40 } });
+    const ask = await asker(k);
+    const first = await ask(1, 10); // a quarter of 40: 1 spent now, 9 held by the lease
+    expect(first).toMatchObject({ ok: true, granted: 10 });
+    await new Promise((r) => setTimeout(r, 400)); // the bucket would be full again by now
+    const t1 = Date.now();
+    let drained = 0;
+    for (;;) {
+      const r = await ask(1, 1);
+      if (!r.ok) break;
+      drained += r.granted;
+    }
+    const window = Date.now() - t1;
+    // Everything spendable from t1 on: what the lease still holds, plus what the bucket gave.
+    expect(9 + drained).toBeLessThanOrEqual(bound(40, 40, window));
+  });
+
   it("an evicted object reloads its bucket instead of starting full", async () => {
     const { admin } = await tenantWithAdmin(platform);
     const k = await keyWithLimit(admin, { rateLimit: { capacity: 4, refillPerSecond: 0.01 } });
@@ -111,5 +130,5 @@ async function asker(k: { id: string; key: string; tenantId: string; scopes: str
     monthlyQuota: null,
   });
   return (cost: number, want: number) =>
-    stub.acquire({ keyId: k.id, tenantId: k.tenantId, hash, state, limit, keyQuota: null, tenantQuota: null, cost, want, returned: 0, usage: null });
+    stub.acquire({ keyId: k.id, tenantId: k.tenantId, hash, state, limit, keyQuota: null, tenantQuota: null, scope: null, cost, want, returned: null, usage: null });
 }

@@ -46,6 +46,18 @@ describe("changes reach the key's object at once", () => {
     });
   }
 
+  it("a revocation sticks in the object even against a newer-looking state (clock skew)", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await createKey(admin, { permissionSet: "read_only" });
+    const hash = await hashKey(k.key);
+    expect((await call(PROBE, { key: k.key })).status).toBe(200);
+    const stale = structuredClone(memory.keys.get(hash)!) as KeySnapshot;
+    await call(`/v1/keys/${k.id}/revoke`, { key: admin, body: {} });
+    // Another isolate whose clock ran ahead: its cached copy claims a later version, not revoked.
+    restoreStaleCopy(hash, { ...stale, version: Date.now() + 3_600_000 });
+    expect((await call(PROBE, { key: k.key })).status).toBe(401);
+  });
+
   it("a scope removed is enforced by the object even when the cache still grants it", async () => {
     const { admin } = await tenantWithAdmin(platform);
     const k = await createKey(admin, { scopes: ["admin", "query"] });

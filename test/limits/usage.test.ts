@@ -78,6 +78,26 @@ describe("usage", () => {
     expect(rows.results.map((r) => r.requests)).toEqual([3]);
   });
 
+  it("a usage report resent after a lost answer counts once", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await keyWithLimit(admin, {});
+    await call("/v1/auth/me", { key: k.key }); // introduces the key to its object
+    const stub = limiterStub(k.id);
+    const report = { id: "report-1", rows: { "2026-01-02|GET /x": { requests: 4, refused: 0, s2xx: 4, s3xx: 0, s4xx: 0, s5xx: 0 } }, lastUsedAt: 1 };
+    await stub.report(report);
+    await stub.report(report);
+    await runDurableObjectAlarm(stub);
+    const row = await env.DB.prepare("SELECT requests FROM usage_daily WHERE key_id = ? AND route = 'GET /x'").bind(k.id).first<{ requests: number }>();
+    expect(row!.requests).toBe(4);
+  });
+
+  it("rejects impossible days with 422, never a 500", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    for (const q of ["to=2024-13-45", "from=2024-02-30", "from=2025-01-02&to=2025-01-01"]) {
+      expect((await call(`/v1/usage?${q}`, { key: admin })).status, q).toBe(422);
+    }
+  });
+
   it("another tenant's key usage is 404", async () => {
     const a = await tenantWithAdmin(platform);
     const b = await tenantWithAdmin(platform);
