@@ -2,7 +2,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq, isNull, or, gt } from "drizzle-orm";
 import { apiKeys, keySecrets } from "../db/schema.ts";
-import { defineRoute } from "../http/access.ts";
+import { defineRoute, jsonContent } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
 import { displayParts, generateKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
@@ -21,17 +21,15 @@ import {
   RollKeyBody,
 } from "./schemas.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-
 const revokeKey = defineRoute("admin", {
   operationId: "revokeKey",
   method: "post",
   path: "/v1/keys/{id}/revoke",
   tags: ["Keys"],
   summary: "Revoke a key, permanently",
-  request: { params: IdParam(KeyId), body: { required: false, ...json(RevokeKeyBody) } },
+  request: { params: IdParam(KeyId), body: { required: false, ...jsonContent(RevokeKeyBody) } },
   responses: {
-    200: { description: "The revoked key", ...json(KeySchema) },
+    200: { description: "The revoked key", ...jsonContent(KeySchema) },
     404: { description: "No such key" },
     409: { description: "Already revoked" },
   },
@@ -45,9 +43,9 @@ const rollKey = defineRoute("admin", {
   summary: "Issue a new secret for a key",
   description:
     "The key keeps its id, scopes and limits. The previous secret(s) keep working until `gracePeriodSeconds` from now (at most 7 days; 0 ends them at once).",
-  request: { params: IdParam(KeyId), body: { required: false, ...json(RollKeyBody) } },
+  request: { params: IdParam(KeyId), body: { required: false, ...jsonContent(RollKeyBody) } },
   responses: {
-    200: { description: "The new secret, shown this once", ...json(RolledKeySchema) },
+    200: { description: "The new secret, shown this once", ...jsonContent(RolledKeySchema) },
     404: { description: "No such key" },
     409: { description: "The key is revoked" },
   },

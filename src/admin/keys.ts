@@ -4,7 +4,7 @@ import { and, desc, eq, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import { isUniqueViolation } from "../db/errors.ts";
 import { newId } from "../db/ids.ts";
 import { apiKeys, tenants, type ApiKeyRow } from "../db/schema.ts";
-import { defineRoute } from "../http/access.ts";
+import { defineRoute, jsonContent } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
 import { Problem } from "../http/problem.ts";
 import { displayParts, generateKey } from "../keys/format.ts";
@@ -27,8 +27,6 @@ import {
   UpdateKeyBody,
 } from "./schemas.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-
 const createKey = defineRoute("admin", {
   operationId: "createKey",
   method: "post",
@@ -37,9 +35,9 @@ const createKey = defineRoute("admin", {
   summary: "Create a key",
   description:
     "Returns the secret once, in `key`. Give either `scopes` or a `permissionSet`. `platform` and `*` can only be granted by a platform key to keys of its own tenant.",
-  request: { body: { required: true, ...json(CreateKeyBody) } },
+  request: { body: { required: true, ...jsonContent(CreateKeyBody) } },
   responses: {
-    201: { description: "Created; the body holds the secret, shown this once", ...json(CreatedKeySchema) },
+    201: { description: "Created; the body holds the secret, shown this once", ...jsonContent(CreatedKeySchema) },
     404: { description: "No such tenant" },
     409: { description: "Name in use, or the plan's key limit is reached" },
     422: { description: "Invalid body" },
@@ -53,7 +51,7 @@ const listKeys = defineRoute("admin", {
   tags: ["Keys"],
   summary: "List keys, newest first",
   request: { query: KeyListQuery },
-  responses: { 200: { description: "A page of keys", ...json(KeyList) } },
+  responses: { 200: { description: "A page of keys", ...jsonContent(KeyList) } },
 });
 
 const getKey = defineRoute("admin", {
@@ -63,7 +61,7 @@ const getKey = defineRoute("admin", {
   tags: ["Keys"],
   summary: "Get a key (never its secret)",
   request: { params: IdParam(KeyId) },
-  responses: { 200: { description: "The key", ...json(KeySchema) }, 404: { description: "No such key" } },
+  responses: { 200: { description: "The key", ...jsonContent(KeySchema) }, 404: { description: "No such key" } },
 });
 
 const updateKey = defineRoute("admin", {
@@ -72,9 +70,9 @@ const updateKey = defineRoute("admin", {
   path: "/v1/keys/{id}",
   tags: ["Keys"],
   summary: "Update a key",
-  request: { params: IdParam(KeyId), body: { required: true, ...json(UpdateKeyBody) } },
+  request: { params: IdParam(KeyId), body: { required: true, ...jsonContent(UpdateKeyBody) } },
   responses: {
-    200: { description: "The updated key", ...json(KeySchema) },
+    200: { description: "The updated key", ...jsonContent(KeySchema) },
     404: { description: "No such key" },
     409: { description: "Name in use, or the key is revoked" },
     422: { description: "Invalid body" },

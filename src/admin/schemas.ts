@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, AuditRow, KeySecretRow, TenantRow } from "../db/schema.ts";
 import { KEY_LIKE } from "../keys/format.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
-import { effectiveLimits, PLAN_NAMES } from "../tenants/plans.ts";
+import { effectiveLimits, PLAN_NAMES, rateLimitOf } from "../tenants/plans.ts";
 
 /** Free text that is stored and echoed. A pasted key would end up in D1, audit and responses. */
 const KEY_LIKE_ONE = new RegExp(KEY_LIKE.source);
@@ -124,10 +124,7 @@ export function tenantView(t: TenantRow): z.infer<typeof TenantSchema> {
     plan: t.plan,
     active: t.active,
     overrides: {
-      rateLimit:
-        t.rateLimitCapacity !== null && t.rateLimitRefillPerSecond !== null
-          ? { capacity: t.rateLimitCapacity, refillPerSecond: t.rateLimitRefillPerSecond }
-          : null,
+      rateLimit: rateLimitOf(t.rateLimitCapacity, t.rateLimitRefillPerSecond),
       monthlyQuota: t.monthlyQuota,
       maxKeys: t.maxKeys,
     },
@@ -239,10 +236,7 @@ export function keyView(k: ApiKeyRow, current: Pick<KeySecretRow, "prefix" | "hi
     scopes: k.scopes,
     start: current.prefix,
     hint: current.hint,
-    rateLimit:
-      k.rateLimitCapacity !== null && k.rateLimitRefillPerSecond !== null
-        ? { capacity: k.rateLimitCapacity, refillPerSecond: k.rateLimitRefillPerSecond }
-        : null,
+    rateLimit: rateLimitOf(k.rateLimitCapacity, k.rateLimitRefillPerSecond),
     monthlyQuota: k.monthlyQuota,
     expiresAt: iso(k.expiresAt),
     enabled: k.enabled,

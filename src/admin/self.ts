@@ -3,13 +3,11 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { tenants } from "../db/schema.ts";
-import { defineRoute } from "../http/access.ts";
+import { defineRoute, jsonContent } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
 import { PERMISSION_SETS } from "../keys/scopes.ts";
 import { loadKey } from "./key-access.ts";
 import { KeySchema, keyView, TenantSchema, tenantView } from "./schemas.ts";
-
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const Me = z.object({ key: KeySchema, tenant: TenantSchema }).openapi("Me");
 const PermissionSets = z
@@ -22,7 +20,7 @@ const me = defineRoute("authenticated", {
   path: "/v1/auth/me",
   tags: ["Auth"],
   summary: "The calling key's own record and tenant (never a secret)",
-  responses: { 200: { description: "The caller", ...json(Me) } },
+  responses: { 200: { description: "The caller", ...jsonContent(Me) } },
 });
 
 const permissionSets = defineRoute("admin", {
@@ -31,7 +29,7 @@ const permissionSets = defineRoute("admin", {
   path: "/v1/permission-sets",
   tags: ["Keys"],
   summary: "Named scope presets usable as `permissionSet` at key creation",
-  responses: { 200: { description: "The presets", ...json(PermissionSets) } },
+  responses: { 200: { description: "The presets", ...jsonContent(PermissionSets) } },
 });
 
 export function registerSelfRoutes(app: OpenAPIHono<AppEnv>): void {

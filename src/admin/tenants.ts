@@ -4,7 +4,7 @@ import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { isUniqueViolation } from "../db/errors.ts";
 import { newId } from "../db/ids.ts";
 import { tenants, type TenantRow } from "../db/schema.ts";
-import { defineRoute } from "../http/access.ts";
+import { defineRoute, jsonContent } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
 import { Problem } from "../http/problem.ts";
 import { publishTenant } from "../keys/lookup.ts";
@@ -21,17 +21,15 @@ import {
   UpdateTenantBody,
 } from "./schemas.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-
 const createTenant = defineRoute("platform", {
   operationId: "createTenant",
   method: "post",
   path: "/v1/tenants",
   tags: ["Tenants"],
   summary: "Create a tenant",
-  request: { body: { required: true, ...json(CreateTenantBody) } },
+  request: { body: { required: true, ...jsonContent(CreateTenantBody) } },
   responses: {
-    201: { description: "Created", ...json(TenantSchema) },
+    201: { description: "Created", ...jsonContent(TenantSchema) },
     409: { description: "Slug already in use" },
     422: { description: "Invalid body" },
   },
@@ -44,7 +42,7 @@ const listTenants = defineRoute("platform", {
   tags: ["Tenants"],
   summary: "List tenants, newest first",
   request: { query: TenantListQuery },
-  responses: { 200: { description: "A page of tenants", ...json(TenantList) } },
+  responses: { 200: { description: "A page of tenants", ...jsonContent(TenantList) } },
 });
 
 const getTenant = defineRoute("platform", {
@@ -54,7 +52,7 @@ const getTenant = defineRoute("platform", {
   tags: ["Tenants"],
   summary: "Get a tenant",
   request: { params: IdParam(TenantId) },
-  responses: { 200: { description: "The tenant", ...json(TenantSchema) }, 404: { description: "No such tenant" } },
+  responses: { 200: { description: "The tenant", ...jsonContent(TenantSchema) }, 404: { description: "No such tenant" } },
 });
 
 const updateTenant = defineRoute("platform", {
@@ -64,9 +62,9 @@ const updateTenant = defineRoute("platform", {
   tags: ["Tenants"],
   summary: "Update a tenant's name, plan, limits or active flag",
   description: "Deactivating a tenant refuses all of its keys (403 tenant-inactive).",
-  request: { params: IdParam(TenantId), body: { required: true, ...json(UpdateTenantBody) } },
+  request: { params: IdParam(TenantId), body: { required: true, ...jsonContent(UpdateTenantBody) } },
   responses: {
-    200: { description: "The updated tenant", ...json(TenantSchema) },
+    200: { description: "The updated tenant", ...jsonContent(TenantSchema) },
     404: { description: "No such tenant" },
     409: { description: "A platform key cannot deactivate its own tenant" },
     422: { description: "Invalid body" },

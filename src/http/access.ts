@@ -8,6 +8,9 @@ import { admit, type AdmissionPolicy } from "../limits/admit.ts";
 import type { AppEnv } from "./context.ts";
 import { insufficientScope, Problem } from "./problem.ts";
 
+/** `{ content: { "application/json": { schema } } }`, the shape every JSON request/response takes. */
+export const jsonContent = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
 export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
 
 export function requireAccess(access: RouteAccess): MiddlewareHandler<AppEnv> {

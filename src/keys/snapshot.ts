@@ -1,6 +1,6 @@
 // The shapes the caches hold: exactly what verification needs, nothing it doesn't.
 import type { ApiKeyRow, KeySecretRow, TenantRow } from "../db/schema.ts";
-import { effectiveLimits, type PlanName, type RateLimit } from "../tenants/plans.ts";
+import { effectiveLimits, rateLimitOf, type PlanName, type RateLimit } from "../tenants/plans.ts";
 
 export type KeySnapshot = {
   /** api_keys.updated_at: orders this copy against what the key's object knows. */
@@ -39,10 +39,7 @@ export function keySnapshot(key: ApiKeyRow, secret: KeySecretRow): KeySnapshot {
     revokedAt: key.revokedAt,
     expiresAt: key.expiresAt,
     secretExpiresAt: secret.expiresAt,
-    rateLimit:
-      key.rateLimitCapacity !== null && key.rateLimitRefillPerSecond !== null
-        ? { capacity: key.rateLimitCapacity, refillPerSecond: key.rateLimitRefillPerSecond }
-        : null,
+    rateLimit: rateLimitOf(key.rateLimitCapacity, key.rateLimitRefillPerSecond),
     monthlyQuota: key.monthlyQuota,
   };
 }

@@ -33,3 +33,8 @@ export function effectiveLimits(t: TenantLimitFields): {
     maxKeys: t.maxKeys ?? plan.maxKeys,
   };
 }
+
+/** The override stored as two nullable columns: a rate limit only when both are set. */
+export function rateLimitOf(capacity: number | null, refillPerSecond: number | null): RateLimit | null {
+  return capacity !== null && refillPerSecond !== null ? { capacity, refillPerSecond } : null;
+}
