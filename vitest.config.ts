@@ -1,11 +1,54 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
-// Two projects: the Worker's tests run inside workerd with real local D1, KV (and, later, Durable
-// Objects); the operator tools (CLI, dev script, OpenAPI lint) run in Node, where they live.
+// Two projects: the Worker's tests run inside workerd with real local D1, KV and Durable Objects,
+// forwarding to real origins (a Node one and the Python example) that test/setup/origins.ts starts;
+// the operator tools (CLI, dev script, OpenAPI lint, Python verifier) run in Node.
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One signing key per test run; origins get only its public half, in a JWKS file. */
+async function testSigningKey() {
+  if (process.env.KG_TEST_SIGNING_KEY) return;
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const kid = `test-${Date.now()}`;
+  const priv = { ...(await crypto.subtle.exportKey("jwk", pair.privateKey)), kid };
+  const pub = { ...(await crypto.subtle.exportKey("jwk", pair.publicKey)), kid, alg: "EdDSA", use: "sig" };
+  const dir = mkdtempSync(path.join(tmpdir(), "keygate-test-"));
+  const file = path.join(dir, "jwks.json");
+  writeFileSync(file, JSON.stringify({ keys: [pub] }));
+  process.env.KG_TEST_SIGNING_KEY = JSON.stringify(priv);
+  process.env.KG_TEST_JWKS_FILE = file;
+  process.env.KG_TEST_ECHO_PORT = String(await freePort());
+  process.env.KG_TEST_PY_PORT = String(await freePort());
+  process.env.KG_TEST_DOWN_PORT = String(await freePort()); // nothing listens there
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  await testSigningKey();
+  const echo = `http://127.0.0.1:${process.env.KG_TEST_ECHO_PORT}`;
+  const configured = (unstable_readConfig({ config: "wrangler.toml" }).vars.PROXY_ROUTES ?? []) as Record<string, string>[];
+  // Routes added for tests, the way an operator adds one: configuration, no code.
+  const testRoutes = [
+    { name: "echo", path: "/v1/echo", methods: ["GET", "POST", "PUT", "DELETE"], origin: "ORIGIN_ECHO_URL", scope: "query", contentTypes: ["application/json", "text/plain", "application/octet-stream"], maxBodyBytes: 65536 },
+    { name: "slow", path: "/v1/echo/slow", methods: ["GET"], origin: "ORIGIN_ECHO_URL", scope: "query", timeoutMs: 300 },
+    { name: "down", path: "/v1/down", methods: ["GET", "POST"], origin: "ORIGIN_DOWN_URL", scope: "query" },
+    { name: "costly", path: "/v1/echo/costly", methods: ["GET"], origin: "ORIGIN_ECHO_URL", scope: "query", cost: 5 },
+    { name: "refuse", path: "/v1/ingest/refuse", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "jobs:write", job: true },
+  ];
   return {
     test: {
       // The Worker's one-line JSON access logs would bury the test report; warnings and errors stay.
@@ -17,7 +60,19 @@ export default defineConfig(async () => {
               wrangler: { configPath: "./wrangler.toml" },
               remoteBindings: false,
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, EXPOSE_STORE_METRICS: "true", ENVIRONMENT: "test" },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  EXPOSE_STORE_METRICS: "true",
+                  ENVIRONMENT: "test",
+                  SIGNING_KEY: process.env.KG_TEST_SIGNING_KEY!,
+                  ORIGIN_INGEST_URL: echo,
+                  ORIGIN_ECHO_URL: echo,
+                  ORIGIN_QUERY_URL: `http://127.0.0.1:${process.env.KG_TEST_PY_PORT}`,
+                  ORIGIN_DOWN_URL: `http://127.0.0.1:${process.env.KG_TEST_DOWN_PORT}`,
+                  CORS_ORIGINS: "https://app.example.com",
+                  // JSON-shaped by construction; Miniflare's Json type just cannot see it.
+                  PROXY_ROUTES: [...configured, ...testRoutes] as unknown as string,
+                },
               },
             }),
           ],
@@ -25,6 +80,7 @@ export default defineConfig(async () => {
             name: "worker",
             include: ["test/**/*.test.ts"],
             exclude: ["test/node/**"],
+            globalSetup: ["./test/setup/origins.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
           },
         },

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// `npm run dev`: the whole gateway on this machine, on workerd with a local D1 and KV.
+// `npm run dev`: the whole gateway on this machine, on workerd with a local D1, KV and Durable
+// Objects, plus a demo origin (scripts/demo-origin.mjs) that verifies keygate's signatures.
+//   0. on the first run, writes .dev.vars with a fresh Ed25519 signing key (local only);
 //   1. applies the D1 migrations to the local database;
 //   2. on the first run, creates a platform key and prints it once (it is saved nowhere), with
 //      commands to try; later runs only say that one exists;
-//   3. runs `wrangler dev --local` in the foreground (port 8787) until you stop it.
+//   3. starts the demo origin on port 8788 with a fresh jobs:report key of its own, and points
+//      ORIGIN_INGEST_URL / ORIGIN_QUERY_URL at it unless .dev.vars sets them;
+//   4. runs `wrangler dev --local` in the foreground (port 8787) until you stop it.
 // Extra arguments go to `wrangler dev`: npm run dev -- --port 9000 --persist-to ./state
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -53,6 +57,18 @@ async function wrangler(args, what) {
     process.exit(1);
   }
   return r;
+}
+
+// 0. A signing key for forwarded requests, in .dev.vars (git-ignored), made once.
+const { existsSync, readFileSync, appendFileSync } = await import("node:fs");
+const path = await import("node:path");
+const devVarsPath = path.join(ROOT, ".dev.vars");
+const devVars = existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : "";
+const hasVar = (/** @type {string} */ name) => new RegExp(`^\\s*${name}\\s*=\\s*\\S`, "m").test(devVars);
+if (!hasVar("SIGNING_KEY")) {
+  const { devVarsLine } = await import("./gen-signing-key.mjs");
+  appendFileSync(devVarsPath, `${devVars && !devVars.endsWith("\n") ? "\n" : ""}# Written by npm run dev: the local signing key (never deploy it).\n${await devVarsLine()}\n`);
+  say("keygate dev: wrote a fresh signing key to .dev.vars");
 }
 
 // 1. Migrations (non-interactive: CI=true makes wrangler apply without asking).
@@ -113,10 +129,42 @@ if (platformKeys > 0) {
   say();
 }
 
-// 3. The server, in the foreground. Signals go to wrangler; we exit with its status.
+// 3. The demo origin, with a reporter key of its own (made each run, handed over only in its
+//    environment), unless .dev.vars points both origins elsewhere.
+const demoPort = process.env.DEMO_ORIGIN_PORT ?? "8788";
+const demoUrl = `http://127.0.0.1:${demoPort}`;
+const overridden = ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL"].filter(hasVar);
+/** @type {import("node:child_process").ChildProcess | undefined} */
+let demo;
+if (overridden.length < 2) {
+  const { bootstrapStatements } = await import("../src/admin/bootstrap.ts");
+  const reporter = await bootstrapStatements({
+    name: `demo-origin-${new Date().toISOString()}`,
+    scopes: ["jobs:report"],
+    description: "The demo origin's key for job reports (npm run dev)",
+  });
+  await runSql(reporter.statements, { remote: false, database: "DB", persistTo });
+  demo = spawn(process.execPath, [path.join(ROOT, "scripts/demo-origin.mjs")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, DEMO_ORIGIN_PORT: demoPort, KEYGATE_URL: base, KEYGATE_REPORTER_KEY: reporter.key },
+  });
+  say(`keygate dev: demo origin on ${demoUrl} (query + ingest); ${overridden.length ? `${overridden.join(", ")} from .dev.vars` : "both origins point at it"}`);
+}
+say();
+say("Try the whole path (with KEYGATE_ADMIN_KEY set to the platform key):");
+say(`    T=$(npx keygate tenants create --name Demo --slug demo-$RANDOM --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')`);
+say(`    K=$(npx keygate keys create --tenant $T --name pipeline --scopes jobs:write,jobs:read,query --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).key')`);
+say(`    curl -s ${base}/v1/ingest -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"source":"demo.csv","payload":{"rows":2}}'`);
+say(`    curl -s ${base}/v1/jobs/<job id> -H "Authorization: Bearer $K"     # pending → running → completed`);
+say(`    curl -s ${base}/v1/query -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"sql":"select 1"}'`);
+say();
+
+// 4. The server, in the foreground. Signals go to wrangler; we exit with its status.
 const args = ["dev", "--local"];
 if (option("port") === undefined) args.push("--port", port);
 if (option("ip") === undefined) args.push("--ip", ip);
+for (const name of ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL"]) if (demo && !hasVar(name)) args.push("--var", `${name}:${demoUrl}`);
 const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {
   cwd: ROOT,
   stdio: "inherit",
@@ -124,6 +172,7 @@ const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {
 });
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
   process.on(signal, () => {
+    demo?.kill(signal);
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   });
 }
@@ -132,5 +181,6 @@ child.on("error", (err) => {
   process.exit(1);
 });
 child.on("exit", (code, signal) => {
+  demo?.kill();
   process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1));
 });

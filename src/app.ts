@@ -17,6 +17,11 @@ import { acceptedRequestId, accessLog, authenticate, loggablePath, noCredentials
 import { Problem, problemResponse, type ProblemKind } from "./http/problem.ts";
 import { registerPublicRoutes } from "./http/public.ts";
 import { rateLimitFields } from "./limits/admit.ts";
+import { corsFromConfig } from "./http/cors.ts";
+import { registerJobRoutes } from "./jobs/routes.ts";
+import { IngestBody } from "./jobs/schemas.ts";
+import { registerProxyRoutes } from "./proxy/dispatch.ts";
+import { registerJwksRoute } from "./proxy/jwks.ts";
 import { methodNotAllowed } from "./http/routes-index.ts";
 
 export function createApp() {
@@ -42,6 +47,8 @@ export function createApp() {
   app.use(accessLog);
   // 4. A key in the URL is refused before anything else reads or logs it.
   app.use(noCredentialsInUrl);
+  //    CORS for the configured browser origins; preflights are answered here, without a key.
+  app.use("/v1/*", corsFromConfig);
   // 5. Authentication: per-IP failure filter → credential → format/checksum → memory/KV/D1 →
   //    key state → tenant state.
   app.use("/v1/*", authenticate);
@@ -50,7 +57,7 @@ export function createApp() {
   // 6. Per route (see defineRoute): the scope check, then admission by the key's limiter (the
   //    isolate's lease, or the key's Durable Object), which also adds the RateLimit fields and
   //    records usage.
-  // 7. Handlers.
+  // 7. Handlers: admin, jobs, public.
   registerPublicRoutes(app);
   registerSelfRoutes(app);
   registerTenantRoutes(app);
@@ -58,6 +65,11 @@ export function createApp() {
   registerKeyLifecycleRoutes(app);
   registerAuditRoutes(app);
   registerUsageRoutes(app);
+  registerJobRoutes(app);
+  registerJwksRoute(app);
+  // 8. Last: the route table's forwarded routes (scope, admission, signed forwarding to origins).
+  registerProxyRoutes(app);
+  app.openAPIRegistry.register("IngestRequest", IngestBody);
   app.openAPIRegistry.register("Problem", ProblemSchema);
 
   app.notFound((c) => {

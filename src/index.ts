@@ -1,5 +1,6 @@
 // The Worker's entry point. The pipeline itself is in app.ts.
 import { createApp } from "./app.ts";
+import { sweep } from "./jobs/sweep.ts";
 
 export { KeyLimiter } from "./limits/key-limiter.ts";
 export { TenantQuota } from "./limits/tenant-quota.ts";
@@ -8,4 +9,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweep(env));
+  },
 } satisfies ExportedHandler<Env>;

@@ -4,15 +4,22 @@
 import { newId } from "../db/ids.ts";
 import { displayParts, generateKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
+import { PLATFORM_SLUG } from "../tenants/plans.ts";
 
-export const PLATFORM_SLUG = "platform";
+export { PLATFORM_SLUG };
 
 const lit = (v: string | number | null): string =>
   v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`;
 
 export type Bootstrap = { key: string; keyId: string; statements: string[] };
 
-export async function bootstrapStatements(opts: { name?: string; now?: number } = {}): Promise<Bootstrap> {
+/**
+ * A key of the platform tenant (created if missing). By default the platform key itself; `scopes`
+ * makes a service key instead, e.g. the demo origin's ["jobs:report"].
+ */
+export async function bootstrapStatements(
+  opts: { name?: string; now?: number; scopes?: string[]; description?: string } = {},
+): Promise<Bootstrap> {
   const now = opts.now ?? Date.now();
   const key = generateKey("live");
   const hash = await hashKey(key);
@@ -27,7 +34,8 @@ export async function bootstrapStatements(opts: { name?: string; now?: number } 
      VALUES (${lit(tenantId)}, 'Platform', ${lit(PLATFORM_SLUG)}, 'enterprise', 1, ${now}, ${now})
      ON CONFLICT(slug) DO NOTHING`,
     `INSERT INTO api_keys (id, tenant_id, name, description, environment, scopes, enabled, created_at, created_by, updated_at)
-     VALUES (${lit(keyId)}, ${platformTenant}, ${lit(name)}, 'Created by keygate bootstrap', 'live', '["platform"]', 1, ${now}, 'bootstrap', ${now})`,
+     VALUES (${lit(keyId)}, ${platformTenant}, ${lit(name)}, ${lit(opts.description ?? "Created by keygate bootstrap")}, 'live',
+       ${lit(JSON.stringify(opts.scopes ?? ["platform"]))}, 1, ${now}, 'bootstrap', ${now})`,
     `INSERT INTO key_secrets (hash, key_id, prefix, hint, created_at)
      VALUES (${lit(hash)}, ${lit(keyId)}, ${lit(prefix)}, ${lit(hint)}, ${now})`,
     `INSERT INTO audit_log (id, tenant_id, actor_key_id, actor_tenant_id, action, target_type, target_id, details, at)

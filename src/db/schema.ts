@@ -122,6 +122,48 @@ export const usageFlushes = sqliteTable(
   (t) => [primaryKey({ columns: [t.keyId, t.seq] })],
 );
 
+// Ingest jobs. State machine in src/jobs/states.ts; every transition is a guarded UPDATE.
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    keyId: text("key_id").notNull(),
+    route: text("route").notNull(),
+    source: text("source").notNull(),
+    payload: text("payload", { mode: "json" }).$type<unknown>(),
+    status: text("status", { enum: ["pending", "running", "completed", "failed", "cancelled"] }).notNull(),
+    progress: text("progress", { mode: "json" }).$type<Record<string, unknown>>(),
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
+    error: text("error"),
+    requestId: text("request_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("jobs_tenant_idx").on(t.tenantId, t.id), index("jobs_status_updated_idx").on(t.status, t.updatedAt)],
+);
+
+// Idempotency-Key records, scoped to the tenant: the first request's response, replayed to repeats.
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    state: text("state", { enum: ["in_flight", "done"] }).notNull(),
+    status: integer("status"),
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
+    body: text("body"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_expires_idx").on(t.expiresAt)],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type KeySecretRow = typeof keySecrets.$inferSelect;

@@ -4,6 +4,8 @@ import type { AppEnv } from "./context.ts";
 import { defineRoute } from "./access.ts";
 import { renderDocs } from "./docs-page.ts";
 import { PROBLEM_BASE } from "./problem.ts";
+import { proxyRoutes } from "../proxy/config.ts";
+import { addProxyRoutes } from "../proxy/openapi.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -47,6 +49,8 @@ export function openApiConfig() {
       { name: "Tenants", description: "Platform scope." },
       { name: "Keys", description: "Admin scope, within the caller's tenant (platform: any tenant)." },
       { name: "Audit", description: "Admin scope." },
+      { name: "Jobs", description: "Ingest jobs: clients read and cancel them, origins report on them." },
+      { name: "Forwarded", description: "Routes from the route table, forwarded to origins with a signed identity." },
       { name: "Usage", description: "Admin scope. Flushed from the keys' limiters; lags traffic by about 15 s." },
     ],
     externalDocs: { description: "Problem types", url: PROBLEM_BASE },
@@ -62,6 +66,11 @@ export function registerPublicRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
 
   app.openapi(health, (c) => c.json({ status: "ok" as const, version: API_VERSION }, 200));
-  app.doc31("/openapi.json", openApiConfig());
-  app.openapi(docs, (c) => c.html(renderDocs(app.getOpenAPI31Document(openApiConfig()) as never)));
+  app.get("/openapi.json", (c) => c.json(apiDocument(app, c.env)));
+  app.openapi(docs, (c) => c.html(renderDocs(apiDocument(app, c.env) as never)));
+}
+
+/** Code routes from the registry plus the configured forwarding routes. */
+export function apiDocument(app: OpenAPIHono<AppEnv>, env: { PROXY_ROUTES?: unknown }) {
+  return addProxyRoutes(app.getOpenAPI31Document(openApiConfig()), proxyRoutes(env));
 }

@@ -1,4 +1,5 @@
 // The shapes the caches hold: exactly what verification needs, nothing it doesn't.
+import { PLATFORM_SLUG } from "../tenants/plans.ts";
 import type { ApiKeyRow, KeySecretRow, TenantRow } from "../db/schema.ts";
 import { effectiveLimits, rateLimitOf, type PlanName, type RateLimit } from "../tenants/plans.ts";
 
@@ -22,6 +23,8 @@ export type KeySnapshot = {
 export type TenantSnapshot = {
   id: string;
   active: boolean;
+  /** The operator's own tenant (slug "platform"): its service keys may act across tenants. */
+  operator: boolean;
   plan: PlanName;
   rateLimit: RateLimit;
   monthlyQuota: number | null;
@@ -46,5 +49,12 @@ export function keySnapshot(key: ApiKeyRow, secret: KeySecretRow): KeySnapshot {
 
 export function tenantSnapshot(t: TenantRow): TenantSnapshot {
   const limits = effectiveLimits(t);
-  return { id: t.id, active: t.active, plan: t.plan, rateLimit: limits.rateLimit, monthlyQuota: limits.monthlyQuota };
+  return {
+    id: t.id,
+    active: t.active,
+    operator: t.slug === PLATFORM_SLUG,
+    plan: t.plan,
+    rateLimit: limits.rateLimit,
+    monthlyQuota: limits.monthlyQuota,
+  };
 }

@@ -1,3 +1,6 @@
+/** The slug of the operator's own tenant, created by bootstrap. */
+export const PLATFORM_SLUG = "platform";
+
 // Plan defaults. A tenant may override each value; a key may override the rate limit and quota.
 export const PLANS = {
   free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, monthlyQuota: 100_000, maxKeys: 5 },

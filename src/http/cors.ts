@@ -1,0 +1,30 @@
+// Browsers may call the API only from origins listed in CORS_ORIGINS. Never "*": requests carry
+// an API key. A preflight is answered here, before authentication, as browsers send it without one.
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv } from "./context.ts";
+
+const handlers = new Map<string, MiddlewareHandler>();
+
+function forList(list: string): MiddlewareHandler {
+  let handler = handlers.get(list);
+  if (!handler) {
+    const allowed = new Set(
+      list
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "" && s !== "*"),
+    );
+    handler = cors({
+      origin: (origin) => (allowed.has(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      allowHeaders: ["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+      exposeHeaders: ["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Idempotent-Replayed", "X-Keygate-Job-Id", "WWW-Authenticate"],
+      maxAge: 600,
+    });
+    handlers.set(list, handler);
+  }
+  return handler;
+}
+
+export const corsFromConfig: MiddlewareHandler<AppEnv> = (c, next) => forList(c.env.CORS_ORIGINS ?? "")(c, next);

@@ -1,0 +1,77 @@
+// A job route (route.job in the table): record the job, forward the request with its id, answer
+// 202 with the job. No job is left hanging: if forwarding fails the job is failed with the cause,
+// and the cron sweep fails any job whose origin goes quiet.
+import type { Context } from "hono";
+import { newId } from "../db/ids.ts";
+import { jobs, type JobRow } from "../db/schema.ts";
+import type { AppEnv } from "../http/context.ts";
+import { log } from "../http/log.ts";
+import { Problem } from "../http/problem.ts";
+import type { ProxyRoute } from "../proxy/config.ts";
+import { forwardToOrigin } from "../proxy/forward.ts";
+import { failJob } from "./store.ts";
+import { IngestBody, jobView } from "./schemas.ts";
+
+export async function ingest(c: Context<AppEnv>, route: ProxyRoute, body: ArrayBuffer | null): Promise<Response> {
+  const parsed = parseIngest(body);
+  const { key } = c.get("principal");
+  const { db } = c.get("stores");
+  const now = Date.now();
+  const job: JobRow = {
+    id: newId("job"),
+    tenantId: key.tenantId,
+    keyId: key.keyId,
+    route: route.name,
+    source: parsed.source,
+    payload: parsed.payload,
+    status: "pending",
+    progress: null,
+    result: null,
+    error: null,
+    requestId: c.get("requestId"),
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+  await db.insert(jobs).values(job);
+
+  let origin: Response;
+  try {
+    origin = await forwardToOrigin(c, route, { body, jobId: job.id });
+  } catch (err) {
+    const cause = err instanceof Problem ? err.kind : "forwarding failed";
+    await failJob(c.get("stores"), job.id, `could not be forwarded: ${cause}`);
+    if (err instanceof Problem) err.options.extensions = { ...err.options.extensions, job_id: job.id };
+    throw err;
+  }
+  if (!origin.ok) {
+    // The origin refused the job: it will never run, so say so now; the origin's answer passes through.
+    await failJob(c.get("stores"), job.id, `the ingest origin answered ${origin.status}`);
+    origin.headers.set("x-keygate-job-id", job.id);
+    return origin;
+  }
+  await origin.body?.cancel().catch(() => undefined);
+  log("info", "job.created", { jobId: job.id, keyId: key.keyId, tenantId: key.tenantId });
+  return new Response(JSON.stringify(jobView(job)), {
+    status: 202,
+    headers: { "content-type": "application/json", "x-keygate-job-id": job.id, location: `/v1/jobs/${job.id}` },
+  });
+}
+
+function parseIngest(body: ArrayBuffer | null) {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body ?? new ArrayBuffer(0)));
+  } catch {
+    throw new Problem("bad-request", { detail: "The body must be JSON: {\"source\": ..., \"payload\": ...}." });
+  }
+  const result = IngestBody.safeParse(json);
+  if (!result.success) {
+    throw new Problem("validation-failed", {
+      detail: "The request did not match the schema; see errors.",
+      extensions: { errors: result.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })) },
+    });
+  }
+  return result.data as { source: string; payload: unknown };
+}

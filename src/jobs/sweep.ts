@@ -1,0 +1,21 @@
+// The cron trigger's work: fail jobs whose origin has gone quiet, drop expired idempotency records.
+import { and, inArray, lt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { idempotencyKeys, jobs } from "../db/schema.ts";
+import { log } from "../http/log.ts";
+
+export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number }> {
+  const db = drizzle(env.DB);
+  const stuckAfterMs = Number(env.JOB_STUCK_AFTER_SECONDS || "900") * 1000;
+  const stale = now - stuckAfterMs;
+  const [failed, expired] = await db.batch([
+    db
+      .update(jobs)
+      .set({ status: "failed", error: `timed out: no report from the origin for ${stuckAfterMs / 1000} s`, updatedAt: now, finishedAt: now })
+      .where(and(inArray(jobs.status, ["pending", "running"]), lt(jobs.updatedAt, stale)))
+      .returning({ id: jobs.id }),
+    db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).returning({ key: idempotencyKeys.key }),
+  ]);
+  if (failed.length > 0) log("warn", "jobs.timed_out", { count: failed.length, ids: failed.slice(0, 50).map((r) => r.id) });
+  return { failed: failed.length, expiredKeys: expired.length };
+}

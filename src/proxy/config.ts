@@ -1,0 +1,48 @@
+// The route table: which paths keygate forwards, to which origin, under which scope, cost, size
+// and time limits. It lives in wrangler.toml ([[vars.PROXY_ROUTES]]), so adding a route is a
+// configuration change (and a test), not code. Validated with zod once per isolate.
+import { z } from "@hono/zod-openapi";
+import { SCOPES } from "../keys/scopes.ts";
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+export const ProxyRouteSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
+    /** A path prefix under /v1: "/v1/query" also matches "/v1/query/explain". */
+    path: z.string().regex(/^\/v1\/[A-Za-z0-9._~\-/]+$/),
+    methods: z.array(z.enum(METHODS)).min(1),
+    /** The name of a var holding the origin's base URL (e.g. ORIGIN_QUERY_URL)... */
+    origin: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+    /** ...or of a service binding, when the origin is a Worker. */
+    service: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+    scope: z.enum(SCOPES),
+    cost: z.number().int().min(1).max(1000).default(1),
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    maxBodyBytes: z.number().int().min(0).max(100 * 1024 * 1024).default(1024 * 1024),
+    contentTypes: z.array(z.string()).default(["application/json"]),
+    /** When the key's limiter cannot be reached: let the request through instead of 503. */
+    failOpen: z.boolean().default(false),
+    /** Requests create an ingest job (D1) that the origin reports on. */
+    job: z.boolean().default(false),
+    description: z.string().optional(),
+  })
+  .strict()
+  .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service");
+
+export type ProxyRoute = z.infer<typeof ProxyRouteSchema>;
+
+let cached: { source: unknown; routes: ProxyRoute[] } | null = null;
+
+/** The configured routes, longest prefix first. A broken table is a deploy error, said loudly. */
+export function proxyRoutes(env: { PROXY_ROUTES?: unknown }): ProxyRoute[] {
+  if (cached && cached.source === env.PROXY_ROUTES) return cached.routes;
+  const raw = typeof env.PROXY_ROUTES === "string" ? JSON.parse(env.PROXY_ROUTES) : (env.PROXY_ROUTES ?? []);
+  const routes = z.array(ProxyRouteSchema).parse(raw).sort((a, b) => b.path.length - a.path.length);
+  cached = { source: env.PROXY_ROUTES, routes };
+  return routes;
+}
+
+export function matchRoute(routes: ProxyRoute[], path: string): ProxyRoute | null {
+  return routes.find((r) => path === r.path || path.startsWith(r.path.endsWith("/") ? r.path : r.path + "/")) ?? null;
+}

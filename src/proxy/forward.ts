@@ -1,0 +1,117 @@
+// Forwarding one admitted request to its origin: the client's headers minus credentials and
+// anything identity-shaped, keygate's identity headers, an RFC 9530 digest of the body and an
+// RFC 9421 Ed25519 signature over all of it. The origin's response streams back unchanged.
+import type { Context } from "hono";
+import type { AppEnv } from "../http/context.ts";
+import { log } from "../http/log.ts";
+import { Problem } from "../http/problem.ts";
+import type { ProxyRoute } from "./config.ts";
+import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
+import { contentDigest, loadSigning, signedComponents, signRequest } from "./signing.ts";
+
+/** A signature is good for this long: the origin's replay window. */
+export const SIGNATURE_TTL_S = 30;
+
+type Target = { url: URL; send: (req: Request) => Promise<Response> };
+
+function target(env: Env, route: ProxyRoute, path: string, search: string): Target {
+  const vars = env as unknown as Record<string, unknown>;
+  if (route.service) {
+    const binding = vars[route.service] as Fetcher | undefined;
+    if (!binding || typeof binding.fetch !== "function") throw misconfigured(route, `service binding ${route.service} is missing`);
+    return { url: new URL(path + search, `https://${route.service.toLowerCase()}.internal`), send: (req) => binding.fetch(req) };
+  }
+  const base = vars[route.origin!];
+  if (typeof base !== "string" || !URL.canParse(base)) throw misconfigured(route, `${route.origin} is not a URL`);
+  const url = new URL(base);
+  url.pathname = url.pathname.replace(/\/$/, "") + path;
+  url.search = search;
+  return { url, send: (req) => fetch(req) };
+}
+
+function misconfigured(route: ProxyRoute, why: string): Problem {
+  log("error", "proxy.misconfigured", { route: route.name, why });
+  return new Problem("origin-unreachable", { detail: "The origin for this route is not configured.", extensions: { gateway: true } });
+}
+
+export type ForwardOptions = { body: ArrayBuffer | null; jobId?: string; path?: string; method?: string };
+
+export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: ForwardOptions): Promise<Response> {
+  const { key } = c.get("principal");
+  const requestId = c.get("requestId");
+  const incoming = new URL(c.req.url);
+  const { url, send } = target(c.env, route, opts.path ?? incoming.pathname, opts.path ? "" : incoming.search);
+
+  const headers = forwardableHeaders(c.req.raw.headers);
+  headers.set("x-request-id", requestId);
+  headers.set("x-keygate-key-id", key.keyId);
+  headers.set("x-keygate-tenant-id", key.tenantId);
+  headers.set("x-keygate-scopes", key.scopes.join(" "));
+  headers.set("x-keygate-environment", key.environment);
+  if (opts.jobId) headers.set("x-keygate-job-id", opts.jobId);
+  if (opts.body) headers.set("content-digest", await contentDigest(opts.body));
+
+  let signing;
+  try {
+    signing = await loadSigning(c.env as unknown as { SIGNING_KEY?: string; SIGNING_KEY_PREVIOUS?: string });
+  } catch (err) {
+    log("error", "proxy.signing_unavailable", { error: String(err) });
+    throw new Problem("signing-unavailable", { detail: "The gateway cannot sign requests right now; retry shortly.", headers: { "Retry-After": "5" } });
+  }
+  const method = opts.method ?? c.req.method;
+  const created = Math.floor(Date.now() / 1000);
+  const signature = await signRequest({ method, url, headers }, signing.active, {
+    created,
+    expires: created + SIGNATURE_TTL_S,
+    components: signedComponents(opts.body !== null, opts.jobId !== undefined),
+  });
+  headers.set("signature-input", signature["Signature-Input"]);
+  headers.set("signature", signature.Signature);
+
+  let response: Response;
+  try {
+    response = await send(new Request(url, { method, headers, body: opts.body, signal: AbortSignal.timeout(route.timeoutMs), redirect: "manual" }));
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    log("warn", timedOut ? "proxy.origin_timeout" : "proxy.origin_unreachable", { route: route.name, requestId, error: String(err) });
+    throw timedOut
+      ? new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } })
+      : new Problem("origin-unreachable", { detail: "The origin could not be reached.", extensions: { gateway: true } });
+  }
+  // Passed through unchanged (any status); keygate adds only its own fields afterwards.
+  const out = new Response(response.body, { status: response.status, statusText: response.statusText, headers: passableResponseHeaders(response.headers) });
+  out.headers.set("x-request-id", requestId);
+  return out;
+}
+
+/** The request body, read once and bounded: the digest needs all of it. */
+export async function readBoundedBody(req: Request, limit: number): Promise<ArrayBuffer | null> {
+  if (req.body === null) return null;
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (declared > limit) throw tooLarge(limit);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (size === 0) return null;
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body.buffer;
+}
+
+function tooLarge(limit: number): Problem {
+  return new Problem("payload-too-large", { detail: `This route accepts bodies of at most ${limit} bytes.` });
+}

@@ -1,0 +1,80 @@
+// A real HTTP origin for the Worker's tests (Node, started by test/setup/origins.ts). It verifies
+// every request with the TypeScript helper origins use (origin/verify.ts) and answers with what it
+// received, so tests can see exactly what crossed the gateway. Paths with special behaviour:
+//   /v1/echo/slow        answers after 3 s (timeouts)
+//   /v1/echo/status/NNN  answers with status NNN
+//   /v1/echo/stream      streams its answer in chunks
+//   /v1/echo/reset       sends headers and part of a body, then destroys the socket
+//   /v1/ingest           202 accepted (/v1/ingest/refuse: 422)
+//   /v1/jobs/{id}/cancel 200
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { verifyKeygateRequest } from "../../origin/verify.ts";
+
+export type Jwks = { keys: JsonWebKey[] };
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      for (const v of Array.isArray(value) ? value : [value ?? ""]) headers.append(name, v);
+    }
+    const request = new Request(url, { method: req.method, headers, body: body.length > 0 ? new Uint8Array(body) : undefined });
+    let verification: Record<string, unknown>;
+    try {
+      const identity = await verifyKeygateRequest(request, { jwks });
+      verification = { verified: true, identity: { ...identity, body: undefined } };
+    } catch (err) {
+      verification = { verified: false, reason: (err as { reason?: string }).reason ?? String(err) };
+    }
+    const echo = JSON.stringify({
+      ...verification,
+      method: req.method,
+      path: url.pathname,
+      query: url.search,
+      rawHeaders: req.rawHeaders,
+      headers: Object.fromEntries([...(headers as unknown as Iterable<[string, string]>)]),
+      body: body.toString("utf8"),
+    });
+    const path = url.pathname;
+    if (path === "/v1/echo/slow") {
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    if (path.startsWith("/v1/echo/status/")) {
+      res.writeHead(Number(path.split("/").pop()), { "content-type": "application/json", "x-origin": "echo" });
+      res.end(echo);
+      return;
+    }
+    if (path === "/v1/echo/stream") {
+      res.writeHead(200, { "content-type": "text/plain", "x-origin": "echo" });
+      for (let i = 0; i < 5; i++) {
+        res.write(`chunk ${i}\n`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      res.end();
+      return;
+    }
+    if (path === "/v1/echo/reset") {
+      res.writeHead(200, { "content-type": "text/plain", "content-length": "1000000" });
+      res.write("partial");
+      setTimeout(() => res.destroy(), 20);
+      return;
+    }
+    if (path === "/v1/ingest/refuse") {
+      res.writeHead(422, { "content-type": "application/json", "x-origin": "echo" });
+      res.end(JSON.stringify({ refused: true }));
+      return;
+    }
+    const status = path.startsWith("/v1/ingest") ? 202 : 200;
+    res.writeHead(status, { "content-type": "application/json", "x-origin": "echo", connection: "keep-alive", "keep-alive": "timeout=5" });
+    res.end(echo);
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}

@@ -1,0 +1,35 @@
+// vitest globalSetup (runs in Node): starts the real origins the Worker's tests forward to, on
+// the ports vitest.config.ts chose, and stops them afterwards.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { startEchoOrigin } from "../origins/echo-origin.ts";
+
+let echo: Server | undefined;
+let python: ChildProcess | undefined;
+
+export async function setup(): Promise<void> {
+  const jwks = JSON.parse(readFileSync(process.env.KG_TEST_JWKS_FILE!, "utf8"));
+  echo = await startEchoOrigin(Number(process.env.KG_TEST_ECHO_PORT), jwks);
+  if (!process.env.KG_SKIP_PY) python = spawn("python3", ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (!process.env.KG_SKIP_PY) await waitForPort(Number(process.env.KG_TEST_PY_PORT));
+}
+
+export async function teardown(): Promise<void> {
+  python?.kill();
+  await new Promise((r) => (echo ? echo.close(r) : r(undefined)));
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/health`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the Python origin did not start on port ${port} (is python3-cryptography installed?)`);
+}
