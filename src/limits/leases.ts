@@ -182,7 +182,7 @@ function countTraffic(keyId: string, now: number): void {
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`key limiter did not answer within ${ms} ms`)), ms);
   });

@@ -10,7 +10,7 @@ import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
 import { contentDigest, loadSigning, signedComponents, signRequest } from "./signing.ts";
 
 /** A signature is good for this long: the origin's replay window. */
-export const SIGNATURE_TTL_S = 30;
+export const SIGNATURE_TTL_S = 60;
 
 type Target = { url: URL; send: (req: Request) => Promise<Response> };
 
