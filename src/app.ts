@@ -14,7 +14,7 @@ import { registerUsageRoutes } from "./admin/usage.ts";
 import type { AppEnv } from "./http/context.ts";
 import { log } from "./http/log.ts";
 import { acceptedRequestId, accessLog, authenticate, loggablePath, noCredentialsInUrl } from "./http/middleware.ts";
-import { Problem, problemResponse, type ProblemKind } from "./http/problem.ts";
+import { Problem, problemResponse, validationFailed, type ProblemKind } from "./http/problem.ts";
 import { registerPublicRoutes } from "./http/public.ts";
 import { rateLimitFields } from "./limits/admit.ts";
 import { corsFromConfig } from "./http/cors.ts";
@@ -27,14 +27,7 @@ import { methodNotAllowed } from "./http/routes-index.ts";
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        throw new Problem("validation-failed", {
-          detail: "The request did not match the schema; see errors.",
-          extensions: {
-            errors: result.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })),
-          },
-        });
-      }
+      if (!result.success) throw validationFailed(result.error.issues);
     },
   });
 

@@ -10,5 +10,7 @@ export type AppEnv = {
     /** Run after the response; every deferred promise is awaited before the access log line. */
     defer: (promise: Promise<unknown>) => void;
     principal: Principal;
+    /** The route as usage reports name it, when the matched pattern says too little (a table route). */
+    usageRoute?: string;
   };
 };

@@ -123,3 +123,11 @@ export function insufficientScope(required: string, keyId: string, source: "cach
     cause: JSON.stringify({ keyId, required, source }),
   });
 }
+
+/** 422 with the field errors of a failed zod parse (no input values: they may hold secrets). */
+export function validationFailed(issues: readonly { path: readonly PropertyKey[]; message: string }[]): Problem {
+  return new Problem("validation-failed", {
+    detail: "The request did not match the schema; see errors.",
+    extensions: { errors: issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message })) },
+  });
+}

@@ -6,7 +6,7 @@ import { newId } from "../db/ids.ts";
 import { jobs, type JobRow } from "../db/schema.ts";
 import type { AppEnv } from "../http/context.ts";
 import { log } from "../http/log.ts";
-import { Problem } from "../http/problem.ts";
+import { Problem, validationFailed } from "../http/problem.ts";
 import type { ProxyRoute } from "../proxy/config.ts";
 import { forwardToOrigin } from "../proxy/forward.ts";
 import { failJob } from "./store.ts";
@@ -67,11 +67,6 @@ function parseIngest(body: ArrayBuffer | null) {
     throw new Problem("bad-request", { detail: "The body must be JSON: {\"source\": ..., \"payload\": ...}." });
   }
   const result = IngestBody.safeParse(json);
-  if (!result.success) {
-    throw new Problem("validation-failed", {
-      detail: "The request did not match the schema; see errors.",
-      extensions: { errors: result.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })) },
-    });
-  }
+  if (!result.success) throw validationFailed(result.error.issues);
   return result.data as { source: string; payload: unknown };
 }

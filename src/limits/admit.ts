@@ -24,7 +24,7 @@ export function admit(access: RouteAccess, policy: AdmissionPolicy = {}): Middle
   const scope = access === "public" || access === "authenticated" ? null : access;
   return async (c, next) => {
     const { key, tenant } = c.get("principal");
-    const route = `${c.req.method} ${c.req.routePath}`;
+    const route = `${c.req.method} ${c.var.usageRoute ?? c.req.routePath}`;
     const record = (status: number) => trackUsage(c, route, status);
     let decision: Decision;
     try {

@@ -18,6 +18,7 @@ export function registerProxyRoutes(app: OpenAPIHono<AppEnv>): void {
     if (!(route.methods as string[]).includes(c.req.method)) {
       throw new Problem("method-not-allowed", { detail: `Use ${route.methods.join(", ")}.`, headers: { Allow: route.methods.join(", ") } });
     }
+    c.set("usageRoute", route.path);
     await requireAccess(route.scope)(c, async () => {
       await admit(route.scope, { cost: route.cost, failOpen: route.failOpen })(c, async () => {
         c.res = await handle(c, route);
