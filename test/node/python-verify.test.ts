@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, loadSigning, signedComponents, signRequest, type SigningKey } from "../../src/proxy/signing.ts";
 
 const ORIGIN = path.join(import.meta.dirname, "../../examples/python-origin/origin.py");
-const hasCryptography = spawnSync("python3", ["-c", "import cryptography"], { stdio: "ignore" }).status === 0;
+/** .ci/run sets KEYGATE_PYTHON to an interpreter that has `cryptography`. */
+const PYTHON = process.env.KEYGATE_PYTHON ?? "python3";
+const hasCryptography = spawnSync(PYTHON, ["-c", "import cryptography"], { stdio: "ignore" }).status === 0;
 if (!hasCryptography) {
   console.warn(
     "SKIPPED test/node/python-verify.test.ts: `python3 -c \"import cryptography\"` failed. Install python3 and its cryptography package (Debian/Ubuntu: apt-get install python3-cryptography) to run the Python origin tests.",
@@ -60,7 +62,7 @@ describe.skipIf(!hasCryptography)("the Python origin example verifies keygate's 
     writeFileSync(jwksFile, JSON.stringify(signing.jwks));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    proc = spawn("python3", [ORIGIN, "--port", String(port), "--jwks-file", jwksFile], { stdio: ["ignore", "pipe", "pipe"] });
+    proc = spawn(PYTHON, [ORIGIN, "--port", String(port), "--jwks-file", jwksFile], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     proc.stderr!.on("data", (d) => (stderr += d));
     await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,7 @@ let python: ChildProcess | undefined;
 export async function setup(): Promise<void> {
   const jwks = JSON.parse(readFileSync(process.env.KG_TEST_JWKS_FILE!, "utf8"));
   echo = await startEchoOrigin(Number(process.env.KG_TEST_ECHO_PORT), jwks);
-  if (!process.env.KG_SKIP_PY) python = spawn("python3", ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!], {
+  if (!process.env.KG_SKIP_PY) python = spawn(process.env.KEYGATE_PYTHON ?? "python3", ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   if (!process.env.KG_SKIP_PY) await waitForPort(Number(process.env.KG_TEST_PY_PORT));
