@@ -11,10 +11,11 @@ let python: ChildProcess | undefined;
 export async function setup(): Promise<void> {
   const jwks = JSON.parse(readFileSync(process.env.KG_TEST_JWKS_FILE!, "utf8"));
   echo = await startEchoOrigin(Number(process.env.KG_TEST_ECHO_PORT), jwks);
-  if (!process.env.KG_SKIP_PY) python = spawn(process.env.KEYGATE_PYTHON ?? "python3", ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!], {
+  if (!process.env.KEYGATE_PYTHON) return; // vitest.config.ts found none and routed /v1/query to the Node origin
+  python = spawn(process.env.KEYGATE_PYTHON, ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!], {
     stdio: ["ignore", "ignore", "inherit"],
   });
-  if (!process.env.KG_SKIP_PY) await waitForPort(Number(process.env.KG_TEST_PY_PORT));
+  await waitForPort(Number(process.env.KG_TEST_PY_PORT));
 }
 
 export async function teardown(): Promise<void> {
