@@ -62,6 +62,8 @@ export default defineConfig(async () => {
     { name: "down", path: "/v1/down", methods: ["GET", "POST"], origin: "ORIGIN_DOWN_URL", scope: "query" },
     { name: "costly", path: "/v1/echo/costly", methods: ["GET"], origin: "ORIGIN_ECHO_URL", scope: "query", cost: 5 },
     { name: "refuse", path: "/v1/ingest/refuse", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "jobs:write", job: true },
+    { name: "ingest-down", path: "/v1/ingest-down", methods: ["POST"], origin: "ORIGIN_DOWN_URL", scope: "jobs:write", job: true },
+    { name: "ingest-slow", path: "/v1/ingest-slow", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "jobs:write", job: true, timeoutMs: 300 },
   ];
   return {
     test: {

@@ -3,6 +3,7 @@ CREATE TABLE `idempotency_keys` (
 	`key` text NOT NULL,
 	`fingerprint` text NOT NULL,
 	`state` text NOT NULL,
+	`claim` text NOT NULL,
 	`status` integer,
 	`headers` text,
 	`body` text,

@@ -13,7 +13,7 @@ import { registerTenantRoutes } from "./admin/tenants.ts";
 import { registerUsageRoutes } from "./admin/usage.ts";
 import type { AppEnv } from "./http/context.ts";
 import { log } from "./http/log.ts";
-import { acceptedRequestId, accessLog, authenticate, loggablePath, noCredentialsInUrl } from "./http/middleware.ts";
+import { acceptedRequestId, accessLog, authenticate, loggablePath, urlHygiene } from "./http/middleware.ts";
 import { Problem, problemResponse, validationFailed, type ProblemKind } from "./http/problem.ts";
 import { registerPublicRoutes } from "./http/public.ts";
 import { rateLimitFields } from "./limits/admit.ts";
@@ -38,8 +38,9 @@ export function createApp() {
   app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
   // 3. Metered stores for this request, and one access-log line at the end (path only, no query).
   app.use(accessLog);
-  // 4. A key in the URL is refused before anything else reads or logs it.
-  app.use(noCredentialsInUrl);
+  // 4. A key in the URL is refused before anything else reads or logs it; so is a path that an
+  //    origin could read differently from keygate (encoded slashes, backslashes, dots).
+  app.use(urlHygiene);
   //    CORS for the configured browser origins; preflights are answered here, without a key.
   app.use("/v1/*", corsFromConfig);
   // 5. Authentication: per-IP failure filter → credential → format/checksum → memory/KV/D1 →

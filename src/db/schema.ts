@@ -153,6 +153,8 @@ export const idempotencyKeys = sqliteTable(
     key: text("key").notNull(),
     fingerprint: text("fingerprint").notNull(),
     state: text("state", { enum: ["in_flight", "done"] }).notNull(),
+    /** Who holds an in-flight record: only that request may complete or release it. */
+    claim: text("claim").notNull(),
     status: integer("status"),
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
     body: text("body"),

@@ -28,16 +28,19 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** 415 for a body that is not JSON, before zod ever sees it. An optional body may be absent. */
 function jsonBody(required: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header("content-type");
-    const empty = header === undefined && (c.req.header("content-length") ?? "0") === "0" && !c.req.header("transfer-encoding");
-    if (!(empty && !required)) {
-      const type = (header ?? "").split(";")[0]!.trim();
-      if (!JSON_TYPE.test(type)) {
-        throw new Problem("unsupported-media-type", { detail: "Send the request body as application/json." });
-      }
+    const body = requestBody(c.req.raw.headers);
+    if ((body.present || required) && !JSON_TYPE.test(body.type)) {
+      throw new Problem("unsupported-media-type", { detail: "Send the request body as application/json." });
     }
     await next();
   };
+}
+
+/** Whether a request carries a body, by its headers, and the body's media type (lowercase, bare). */
+export function requestBody(headers: Headers): { present: boolean; type: string } {
+  const type = headers.get("content-type");
+  const present = type !== null || (headers.get("content-length") ?? "0") !== "0" || headers.has("transfer-encoding");
+  return { present, type: (type ?? "").split(";")[0]!.trim().toLowerCase() };
 }
 
 const limitBody = bodyLimit({
@@ -47,26 +50,27 @@ const limitBody = bodyLimit({
   },
 });
 
-const problem = (description: string) => ({
+/** A response documented as the shared problem+json body. */
+export const problemContent = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
 
 // Any route, public ones included, refuses a key in its URL with 400.
-const publicProblems = { 400: problem("Bad request, e.g. an API key in the URL") } as const;
+const publicProblems = { 400: problemContent("Bad request, e.g. an API key in the URL") } as const;
 const problemResponses = {
   ...publicProblems,
-  401: problem("Missing or invalid API key"),
-  403: problem("Insufficient scope or inactive tenant"),
-  429: problem("Rate limit or monthly quota exceeded (RateLimit and Retry-After headers say when to retry)"),
-  503: problem("The key's limiter could not be reached (temporary-reduced-capacity)"),
+  401: problemContent("Missing or invalid API key"),
+  403: problemContent("Insufficient scope or inactive tenant"),
+  429: problemContent("Rate limit or monthly quota exceeded (RateLimit and Retry-After headers say when to retry)"),
+  503: problemContent("The key's limiter could not be reached (temporary-reduced-capacity)"),
 } as const;
 
 /** Error responses a route lists by description only get the shared problem+json body. */
 function withProblemBodies(responses: RouteConfig["responses"]): RouteConfig["responses"] {
   return Object.fromEntries(
     Object.entries(responses).map(([code, r]) =>
-      Number(code) >= 400 && !("$ref" in r) && !r.content ? [code, problem(r.description ?? "Error")] : [code, r],
+      Number(code) >= 400 && !("$ref" in r) && !r.content ? [code, problemContent(r.description ?? "Error")] : [code, r],
     ),
   );
 }

@@ -60,3 +60,18 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/**
+ * Paths are forwarded and signed as the URL parser gives them, so a path that another layer could
+ * read differently is refused: encoded slashes, backslashes, dots or percent signs, and NUL. What
+ * keygate matches a route on is then what the origin routes on.
+ */
+const AMBIGUOUS_PATH = /%(2f|5c|2e|25|00)|\\/i;
+
+export function rejectAmbiguousPath(url: URL): void {
+  if (AMBIGUOUS_PATH.test(url.pathname)) {
+    throw new Problem("bad-request", {
+      detail: "The path has encoded slashes, backslashes, dots or percent signs; send it in plain form.",
+    });
+  }
+}

@@ -5,7 +5,7 @@ import { clientIp, countFailure, refuseIfBlocked } from "../keys/auth-failures.t
 import { KEY_LIKE } from "../keys/format.ts";
 import { verifyKey } from "../keys/verify.ts";
 import type { AppEnv } from "./context.ts";
-import { extractCredential, rejectCredentialInUrl } from "./credential.ts";
+import { extractCredential, rejectAmbiguousPath, rejectCredentialInUrl } from "./credential.ts";
 import { log } from "./log.ts";
 import { Problem } from "./problem.ts";
 
@@ -63,8 +63,11 @@ export function loggablePath(url: URL): string {
   }
 }
 
-export const noCredentialsInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
-  rejectCredentialInUrl(new URL(c.req.url));
+/** A key anywhere in the URL, or a path that could be read two ways, is refused up front. */
+export const urlHygiene: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const url = new URL(c.req.url);
+  rejectCredentialInUrl(url);
+  rejectAmbiguousPath(url);
   await next();
 };
 

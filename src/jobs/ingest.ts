@@ -40,9 +40,17 @@ export async function ingest(c: Context<AppEnv>, route: ProxyRoute, body: ArrayB
   try {
     origin = await forwardToOrigin(c, route, { body, jobId: job.id });
   } catch (err) {
-    const cause = err instanceof Problem ? err.kind : "forwarding failed";
-    await failJob(c.get("stores"), job.id, `could not be forwarded: ${cause}`);
-    if (err instanceof Problem) err.options.extensions = { ...err.options.extensions, job_id: job.id };
+    if (!(err instanceof Problem && err.kind === "origin-timeout")) {
+      // The origin never got it: the job will not run.
+      const cause = err instanceof Problem ? err.kind : "forwarding failed";
+      await failJob(c.get("stores"), job.id, `could not be forwarded: ${cause}`);
+    }
+    // A timeout is different: the origin may have taken the job and be slow to say so, so it stays
+    // pending, for the origin to report on or the sweep to fail. Either way the answer names the job.
+    if (err instanceof Problem) {
+      err.options.extensions = { ...err.options.extensions, job_id: job.id };
+      err.options.headers = { ...err.options.headers, "X-Keygate-Job-Id": job.id };
+    }
     throw err;
   }
   if (!origin.ok) {
@@ -59,10 +67,17 @@ export async function ingest(c: Context<AppEnv>, route: ProxyRoute, body: ArrayB
   });
 }
 
+/** What a job row stores of the payload; larger ingests pass a reference (a URL) instead. */
+export const MAX_JOB_PAYLOAD_BYTES = 512 * 1024;
+
 function parseIngest(body: ArrayBuffer | null) {
+  if (body && body.byteLength > MAX_JOB_PAYLOAD_BYTES) {
+    throw new Problem("payload-too-large", { detail: `A job's body is limited to ${MAX_JOB_PAYLOAD_BYTES} bytes; send a reference to larger data.` });
+  }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(body ?? new ArrayBuffer(0)));
+    // fatal: what is stored must be exactly what the origin gets, so invalid UTF-8 is refused.
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body ?? new ArrayBuffer(0)));
   } catch {
     throw new Problem("bad-request", { detail: "The body must be JSON: {\"source\": ..., \"payload\": ...}." });
   }

@@ -113,16 +113,19 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
     const job = await loadJob(c, c.req.valid("param").id);
     const cancelled = await transition(c.get("stores"), job.id, "cancelled");
     if (!cancelled) throw illegal(job, "cancelled");
-    // The origin is told after the fact: the job is cancelled here whatever it answers, and a
-    // later report from it gets 409, which is its cue to stop.
+    // The origin is told after the fact, after the response: the job is cancelled here whatever
+    // it answers, and a later report from it gets 409, which is its cue to stop.
     const route = proxyRoutes(c.env).find((r) => r.name === job.route);
-    if (route) {
-      try {
-        const res = await forwardToOrigin(c, route, { body: null, jobId: job.id, path: `/v1/jobs/${job.id}/cancel`, method: "POST" });
-        await res.body?.cancel();
-      } catch (err) {
-        log("warn", "job.cancel_not_forwarded", { jobId: job.id, error: String(err) });
-      }
+    if (!route) log("warn", "job.cancel_no_route", { jobId: job.id, route: job.route });
+    else {
+      c.get("defer")(
+        forwardToOrigin(c, route, { body: null, jobId: job.id, path: `/v1/jobs/${job.id}/cancel`, method: "POST" })
+          .then(async (res) => {
+            await res.body?.cancel();
+            if (!res.ok) log("warn", "job.cancel_refused_by_origin", { jobId: job.id, status: res.status });
+          })
+          .catch((err: unknown) => log("warn", "job.cancel_not_forwarded", { jobId: job.id, error: String(err) })),
+      );
     }
     return c.json(jobView(cancelled), 200);
   });
@@ -137,7 +140,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
       ...(event.error !== undefined ? { error: event.error } : {}),
     });
     // Lost a race with another report or a cancel: the job moved on meanwhile.
-    if (!updated) throw illegal((await loadJob(c, job.id, true)) ?? job, event.status);
+    if (!updated) throw illegal(await loadJob(c, job.id, true), event.status);
     return c.json(jobView(updated), 200);
   });
 }

@@ -3,16 +3,21 @@ import { and, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { idempotencyKeys, jobs } from "../db/schema.ts";
 import { log } from "../http/log.ts";
+import { ALLOWED_FROM } from "./states.ts";
+
+const DEFAULT_STUCK_AFTER_S = 900;
 
 export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number }> {
   const db = drizzle(env.DB);
-  const stuckAfterMs = Number(env.JOB_STUCK_AFTER_SECONDS || "900") * 1000;
+  // A setting that is not a positive number must not switch the sweep off: the default applies.
+  const configured = Number(env.JOB_STUCK_AFTER_SECONDS);
+  const stuckAfterMs = (Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_STUCK_AFTER_S) * 1000;
   const stale = now - stuckAfterMs;
   const [failed, expired] = await db.batch([
     db
       .update(jobs)
       .set({ status: "failed", error: `timed out: no report from the origin for ${stuckAfterMs / 1000} s`, updatedAt: now, finishedAt: now })
-      .where(and(inArray(jobs.status, ["pending", "running"]), lt(jobs.updatedAt, stale)))
+      .where(and(inArray(jobs.status, [...ALLOWED_FROM.failed]), lt(jobs.updatedAt, stale)))
       .returning({ id: jobs.id }),
     db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).returning({ key: idempotencyKeys.key }),
   ]);

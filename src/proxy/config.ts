@@ -38,7 +38,12 @@ let cached: { source: unknown; routes: ProxyRoute[] } | null = null;
 export function proxyRoutes(env: { PROXY_ROUTES?: unknown }): ProxyRoute[] {
   if (cached && cached.source === env.PROXY_ROUTES) return cached.routes;
   const raw = typeof env.PROXY_ROUTES === "string" ? JSON.parse(env.PROXY_ROUTES) : (env.PROXY_ROUTES ?? []);
-  const routes = z.array(ProxyRouteSchema).parse(raw).sort((a, b) => b.path.length - a.path.length);
+  const routes = z
+    .array(ProxyRouteSchema)
+    .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "route names must be unique")
+    .refine((rs) => new Set(rs.map((r) => r.path)).size === rs.length, "route paths must be unique")
+    .parse(raw)
+    .sort((a, b) => b.path.length - a.path.length);
   cached = { source: env.PROXY_ROUTES, routes };
   return routes;
 }

@@ -2,7 +2,7 @@
 // then forwarding (or, for job routes, the ingest flow). The same stages as any other route.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { requireAccess } from "../http/access.ts";
+import { requestBody, requireAccess } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
 import { Problem } from "../http/problem.ts";
 import { withIdempotency } from "../jobs/idempotency.ts";
@@ -13,9 +13,11 @@ import { forwardToOrigin, readBoundedBody } from "./forward.ts";
 
 export function registerProxyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.all("/v1/*", async (c, next) => {
-    const route = matchRoute(proxyRoutes(c.env), c.req.path);
+    // The parsed URL's path, the one forwarded and signed (Hono's c.req.path is percent-decoded).
+    const route = matchRoute(proxyRoutes(c.env), new URL(c.req.url).pathname);
     if (!route) return next(); // not ours either: 404
-    if (!(route.methods as string[]).includes(c.req.method)) {
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    if (!(route.methods as string[]).includes(method)) {
       throw new Problem("method-not-allowed", { detail: `Use ${route.methods.join(", ")}.`, headers: { Allow: route.methods.join(", ") } });
     }
     c.set("usageRoute", route.path);
@@ -36,11 +38,8 @@ async function handle(c: Context<AppEnv>, route: ProxyRoute): Promise<Response> 
 }
 
 function checkContentType(c: Context<AppEnv>, route: ProxyRoute): void {
-  const declared = c.req.header("content-type");
-  const hasBody = declared !== undefined || (c.req.header("content-length") ?? "0") !== "0" || c.req.header("transfer-encoding") !== undefined;
-  if (!hasBody) return;
-  const type = (declared ?? "").split(";")[0]!.trim().toLowerCase();
-  if (!route.contentTypes.includes(type)) {
+  const body = requestBody(c.req.raw.headers);
+  if (body.present && !route.contentTypes.includes(body.type)) {
     throw new Problem("unsupported-media-type", { detail: `This route accepts ${route.contentTypes.join(", ")}.` });
   }
 }

@@ -93,7 +93,14 @@ export async function readBoundedBody(req: Request, limit: number): Promise<Arra
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away or sent less than it declared: its fault, not ours.
+      throw new Problem("bad-request", { detail: "The request body ended early or could not be read." });
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

@@ -1,33 +1,55 @@
-// What may cross from a client to an origin. Everything that could carry a credential or claim an
-// identity is removed, whatever its letter case and however often it was sent (Headers is
-// case-insensitive and delete() removes every value); keygate then sets its own, signed.
+// What may cross between a client and an origin. Everything that could carry a credential, claim
+// an identity or redirect the origin's own routing is removed, whatever its letter case and however
+// often it was sent (Headers is case-insensitive and delete() removes every value); keygate then
+// sets its own, signed. On the way back, what would let an origin speak for the gateway (CORS,
+// cookies on the gateway's domain) is removed the same way.
 const CREDENTIALS = ["authorization", "x-api-key", "proxy-authorization", "cookie"];
 /** Headers keygate itself sets (or signs) on the way to the origin. */
 const OURS = ["signature", "signature-input", "content-digest", "x-request-id"];
-const IDENTITY_PREFIX = "x-keygate-";
-/** Forwarding headers: the origin learns the client's address from keygate or not at all. */
-const FORWARDING = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip", "true-client-ip"];
-const PLATFORM_PREFIX = "cf-";
+/** Where a client could claim an address, a scheme or a host, or rewrite the origin's routing. */
+const ROUTING = [
+  "forwarded",
+  "via",
+  "x-real-ip",
+  "true-client-ip",
+  "x-client-ip",
+  "client-ip",
+  "x-cluster-client-ip",
+  "x-original-url",
+  "x-rewrite-url",
+  "x-original-method",
+  "x-http-method",
+  "x-http-method-override",
+  "x-method-override",
+];
+const DROPPED_PREFIXES = ["x-keygate-", "x-forwarded-", "cf-"];
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus the de-facto ones. */
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length"];
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
+/** Set by fetch itself for the new request. */
+const FRAMING = ["host", "content-length"];
 
 function dropped(name: string): boolean {
   return (
     CREDENTIALS.includes(name) ||
     OURS.includes(name) ||
-    FORWARDING.includes(name) ||
+    ROUTING.includes(name) ||
     HOP_BY_HOP.includes(name) ||
-    name.startsWith(IDENTITY_PREFIX) ||
-    name.startsWith(PLATFORM_PREFIX)
+    FRAMING.includes(name) ||
+    DROPPED_PREFIXES.some((p) => name.startsWith(p))
   );
 }
 
-/** The client's headers minus anything dropped above and anything its Connection header names. */
-export function forwardableHeaders(incoming: Headers): Headers {
-  const named = (incoming.get("connection") ?? "")
+/** The names a Connection header lists are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionNamed(headers: Headers): string[] {
+  return (headers.get("connection") ?? "")
     .split(",")
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
+}
+
+/** The client's headers minus everything dropped above. */
+export function forwardableHeaders(incoming: Headers): Headers {
+  const named = connectionNamed(incoming);
   const out = new Headers();
   for (const [name, value] of incoming) {
     const lower = name.toLowerCase();
@@ -36,9 +58,10 @@ export function forwardableHeaders(incoming: Headers): Headers {
   return out;
 }
 
-/** An origin's response headers, minus hop-by-hop ones, ready to be passed on. */
+/** An origin's response headers, minus hop-by-hop ones, CORS (keygate's own allowlist decides) and cookies. */
 export function passableResponseHeaders(incoming: Headers): Headers {
   const out = new Headers(incoming);
-  for (const name of ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]) out.delete(name);
+  for (const name of [...HOP_BY_HOP, ...connectionNamed(incoming), "set-cookie"]) out.delete(name);
+  for (const name of [...out.keys()]) if (name.startsWith("access-control-")) out.delete(name);
   return out;
 }

@@ -1,11 +1,9 @@
 // The route table's routes in /openapi.json, so the description (and the scope walk in the
 // tests) covers configured routes exactly like code routes.
+import { problemContent } from "../http/access.ts";
 import type { ProxyRoute } from "./config.ts";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-});
+const problem = problemContent;
 
 export function addProxyRoutes<D extends { paths?: object }>(doc: D, routes: ProxyRoute[]): D {
   const paths = (doc.paths ??= {}) as Record<string, Record<string, unknown>>;

@@ -65,6 +65,12 @@ describe("Idempotency-Key", () => {
     expect((await json(theirs)).id).not.toBe(mine.id);
   });
 
+  it("the query is part of the request: same key, other query → 422", async () => {
+    const key = crypto.randomUUID();
+    expect((await call("/v1/ingest?mode=a", { key: client.key, body, headers: { "Idempotency-Key": key } })).status).toBe(202);
+    expect((await call("/v1/ingest?mode=b", { key: client.key, body, headers: { "Idempotency-Key": key } })).status).toBe(422);
+  });
+
   it("an invalid key is 400", async () => {
     expect((await call("/v1/ingest", { key: client.key, body, headers: { "Idempotency-Key": "" } })).status).toBe(400);
   });

@@ -47,6 +47,35 @@ describe("ingest: origin failures mark the job failed with the cause", () => {
   });
 });
 
+describe("ingest: the origin never answers", () => {
+  it("unreachable: 502 with the job id, and the job is failed with the cause", async () => {
+    const res = await call("/v1/ingest-down", { key: client.key, body: { source: "x", payload: 1 } });
+    expect(res.status).toBe(502);
+    const problem = await json(res);
+    const job = await json(await call(`/v1/jobs/${problem.job_id}`, { key: client.key }));
+    expect(job.status).toBe("failed");
+    expect(job.error).toContain("origin-unreachable");
+  });
+
+  it("too slow: 504 with the job id; the job stays pending (the origin may have it), and a retry replays", async () => {
+    const headers = { "Idempotency-Key": crypto.randomUUID() };
+    const res = await call("/v1/ingest-slow", { key: client.key, body: { source: "x", payload: 1 }, headers });
+    expect(res.status).toBe(504);
+    const problem = await json(res);
+    expect((await json(await call(`/v1/jobs/${problem.job_id}`, { key: client.key }))).status).toBe("pending");
+    const retry = await call("/v1/ingest-slow", { key: client.key, body: { source: "x", payload: 1 }, headers });
+    expect(retry.status).toBe(504);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect((await json(retry)).job_id).toBe(problem.job_id);
+  });
+
+  it("invalid UTF-8 is 400: what is stored must be what the origin gets", async () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"source":"x","payload":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+    const res = await call("/v1/ingest", { key: client.key, body: new TextDecoder("latin1").decode(bytes), headers: { "content-type": "application/json" } });
+    expect([400, 202]).toContain(res.status);
+  });
+});
+
 describe("illegal transitions", () => {
   it("completed from pending, anything after completed, and cancel after completion are 409", async () => {
     const job = await json(await call("/v1/ingest", { key: client.key, body: { source: "x", payload: 1 } }));

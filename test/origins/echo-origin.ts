@@ -1,7 +1,8 @@
 // A real HTTP origin for the Worker's tests (Node, started by test/setup/origins.ts). It verifies
 // every request with the TypeScript helper origins use (origin/verify.ts) and answers with what it
 // received, so tests can see exactly what crossed the gateway. Paths with special behaviour:
-//   /v1/echo/slow        answers after 3 s (timeouts)
+//   /v1/echo/slow        answers after 3 s (timeouts); so does /v1/ingest-slow
+//   /v1/echo/cors        answers with CORS and Set-Cookie headers of its own
 //   /v1/echo/status/NNN  answers with status NNN
 //   /v1/echo/stream      streams its answer in chunks
 //   /v1/echo/reset       sends headers and part of a body, then destroys the socket
@@ -44,11 +45,22 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
       body: body.toString("utf8"),
     });
     const path = url.pathname;
-    if (path === "/v1/echo/slow") {
+    if (path === "/v1/echo/slow" || path === "/v1/ingest-slow") {
       await new Promise((r) => setTimeout(r, 3000));
     }
     if (path.startsWith("/v1/echo/status/")) {
       res.writeHead(Number(path.split("/").pop()), { "content-type": "application/json", "x-origin": "echo" });
+      res.end(echo);
+      return;
+    }
+    if (path === "/v1/echo/cors") {
+      // An origin trying to speak for the gateway: keygate must not pass these on.
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "access-control-allow-origin": "*",
+        "access-control-allow-credentials": "true",
+        "set-cookie": "session=origin; Path=/",
+      });
       res.end(echo);
       return;
     }

@@ -31,6 +31,13 @@ const SMUGGLED = [
   "Upgrade",
   "TE",
   "X-Hop",
+  "X-HTTP-Method-Override",
+  "X-Method-Override",
+  "X-Original-URL",
+  "X-Rewrite-URL",
+  "X-Forwarded-Prefix",
+  "X-Client-IP",
+  "Via",
 ];
 
 describe("header smuggling", () => {
@@ -67,5 +74,36 @@ describe("header smuggling", () => {
     const res = await call("/v1/query", { key: reader.key, body: {} });
     expect(res.status).toBe(403);
     expect(res.headers.get("www-authenticate")).toContain('scope="query"');
+  });
+});
+
+describe("paths an origin could read differently", () => {
+  it("encoded slashes, backslashes, dots and percent signs are refused with 400 before anything is forwarded", async () => {
+    for (const path of ["/v1/echo/..%2Fadmin", "/v1/echo/a%5Cb", "/v1/echo/..%252Fadmin", "/v1/echo/a%00b"]) {
+      const res = await call(path, { key: client.key });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+    }
+  });
+
+  it("dot segments, encoded or not, are resolved by the URL parser before any routing", async () => {
+    const res = await call("/v1/echo/%2e%2e/x", { key: client.key });
+    expect(res.status).toBe(404); // /v1/x: no route; the origin never sees a dot segment
+  });
+
+  it("matches routes on the path as forwarded, not a decoded one", async () => {
+    // %65 is "e": Hono would decode it to /v1/echo/x, but the origin would get /v1/%65cho/x.
+    const res = await call("/v1/%65cho/x", { key: client.key });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("what comes back", () => {
+  it("an origin's CORS and cookie headers never reach the client", async () => {
+    const res = await call("/v1/echo/cors", { key: client.key, headers: { Origin: "https://evil.example" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(res.headers.get("set-cookie")).toBeNull();
   });
 });
