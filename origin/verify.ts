@@ -38,6 +38,8 @@ export type VerifyOptions = {
    * balancer may not be what keygate signed; pass it explicitly there.
    */
   authority?: string;
+  /** The most body the helper reads (default 10 MiB); a larger one fails as "body-too-large". */
+  maxBodyBytes?: number;
   /** The signature's label. Default "kg". */
   label?: string;
 };
@@ -49,6 +51,12 @@ export type KeygateIdentity = {
   environment: string;
   requestId: string;
   jobId?: string;
+  /**
+   * The signature's nonce, unique per forwarded request (keygate always sends one). Remember the
+   * nonces you have seen until their signature expires and refuse a repeat: that is replay
+   * protection that does not depend on anything a client chooses.
+   */
+  nonce?: string;
   /** The request body, read once while verifying its digest (empty when there was none). */
   body: ArrayBuffer;
 };
@@ -66,6 +74,7 @@ export type KeygateSignatureReason =
   | "expired" //               now is past expires
   | "digest-missing" //        a body without a signed content-digest (sha-256)
   | "digest-mismatch" //       the body does not match content-digest
+  | "body-too-large" //        more body than maxBodyBytes
   | "bad-signature"; //        the signature does not verify
 
 export class KeygateSignatureError extends Error {
@@ -86,6 +95,31 @@ export const IDENTITY_HEADERS = [
 ] as const;
 const JOB_HEADER = "x-keygate-job-id";
 const DERIVED = ["@method", "@authority", "@path", "@query"];
+const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+async function readBody(request: Request, limit: number): Promise<ArrayBuffer> {
+  if (!request.body) return new ArrayBuffer(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      fail("body-too-large", `the body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out.buffer;
+}
 const ED25519 = { name: "Ed25519" } as const;
 
 function fail(reason: KeygateSignatureReason, message: string): never {
@@ -156,13 +190,14 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
     if (name !== "content-digest" && !covered.includes(name)) fail("missing-component", `the signature does not cover ${name}`);
   }
 
-  // 6. The body: read once; a body needs a signed content-digest.
-  const body = await request.arrayBuffer();
-  if ((body.byteLength > 0 || required.has("content-digest")) && !covered.includes("content-digest")) {
+  // 6. A body needs a signed content-digest: judged from the headers, before reading anything.
+  const declaresBody = (request.headers.get("content-length") ?? "0") !== "0" || request.headers.has("transfer-encoding");
+  if ((declaresBody || required.has("content-digest")) && !covered.includes("content-digest")) {
     fail("digest-missing", "a request with a body must carry a signed Content-Digest");
   }
 
-  // 7. The signature base (RFC 9421 §2.5), then the signature itself.
+  // 7. The signature base (RFC 9421 §2.5), then the signature itself: before the body is read, so
+  //    an unsigned request cannot make the origin buffer anything.
   const url = new URL(request.url);
   const lines: string[] = [];
   for (const name of covered) lines.push(`${serializeString(name)}: ${componentValue(request, url, name, opts.authority)}`);
@@ -171,6 +206,11 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
   const key = await importKey(jwk);
   if (sigBytes.byteLength !== 64 || !(await crypto.subtle.verify(ED25519, key, sigBytes, base))) {
     fail("bad-signature", "the signature does not verify");
+  }
+
+  const body = await readBody(request, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  if (body.byteLength > 0 && !covered.includes("content-digest")) {
+    fail("digest-missing", "a request with a body must carry a signed Content-Digest");
   }
 
   // 8. The digest of the body actually received (the signature only vouches for the header).
@@ -191,6 +231,8 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
 
   const header = (name: string) => request.headers.get(name)!.trim();
   const jobId = jobPresent ? header(JOB_HEADER) : undefined;
+  const nonceItem = params.get("nonce");
+  const nonce = nonceItem?.type === "string" ? nonceItem.value : undefined;
   return {
     keyId: header("x-keygate-key-id"),
     tenantId: header("x-keygate-tenant-id"),
@@ -200,6 +242,7 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
     environment: header("x-keygate-environment"),
     requestId: header("x-request-id"),
     ...(jobId !== undefined ? { jobId } : {}),
+    ...(typeof nonce === "string" ? { nonce } : {}),
     body,
   };
 }

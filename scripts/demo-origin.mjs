@@ -9,22 +9,15 @@
 // Environment: DEMO_ORIGIN_PORT (8788), KEYGATE_URL (http://127.0.0.1:8787),
 //              KEYGATE_REPORTER_KEY (a jobs:report key; without it jobs stay pending).
 import { createServer } from "node:http";
-import { KeygateSignatureError, verifyKeygateRequest } from "../origin/verify.ts";
+import { KeygateSignatureError, remoteJwks, verifyKeygateRequest } from "../origin/verify.ts";
 
 const port = Number(process.env.DEMO_ORIGIN_PORT ?? 8788);
 const gateway = process.env.KEYGATE_URL ?? "http://127.0.0.1:8787";
 const reporterKey = process.env.KEYGATE_REPORTER_KEY;
 const cancelled = new Set();
 
-/** @type {{ at: number, jwks: { keys: JsonWebKey[] } } | null} */
-let jwksCache = null;
-async function jwks() {
-  if (!jwksCache || Date.now() - jwksCache.at > 60_000) {
-    const res = await fetch(`${gateway}/.well-known/jwks.json`);
-    jwksCache = { at: Date.now(), jwks: await res.json() };
-  }
-  return jwksCache.jwks;
-}
+// The gateway's published keys, refetched when an unknown kid shows up (a rotation).
+const jwks = remoteJwks(`${gateway}/.well-known/jwks.json`);
 
 /** @param {import("node:http").IncomingMessage} req */
 async function toRequest(req) {
@@ -59,7 +52,7 @@ createServer(async (req, res) => {
     const request = await toRequest(req);
     let identity;
     try {
-      identity = await verifyKeygateRequest(request, { jwks: await jwks() });
+      identity = await verifyKeygateRequest(request, { jwks, authority: `127.0.0.1:${port}` });
     } catch (err) {
       if (!(err instanceof KeygateSignatureError)) throw err;
       console.log(`demo origin: refused an unsigned or tampered request (${err.reason})`);

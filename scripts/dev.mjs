@@ -143,7 +143,10 @@ if (overridden.length < 2) {
     scopes: ["jobs:report"],
     description: "The demo origin's key for job reports (npm run dev)",
   });
-  await runSql(reporter.statements, { remote: false, database: "DB", persistTo });
+  // Earlier runs' reporter keys are revoked: only the running demo origin holds a live one.
+  const retire = `UPDATE api_keys SET revoked_at = ${Date.now()}, revoked_by = 'npm run dev', revoke_reason = 'replaced by a newer npm run dev', updated_at = ${Date.now()}
+    WHERE name LIKE 'demo-origin-%' AND revoked_at IS NULL`;
+  await runSql([retire, ...reporter.statements], { remote: false, database: "DB", persistTo });
   demo = spawn(process.execPath, [path.join(ROOT, "scripts/demo-origin.mjs")], {
     cwd: ROOT,
     stdio: "inherit",
@@ -155,8 +158,8 @@ say();
 say("Try the whole path (with KEYGATE_ADMIN_KEY set to the platform key):");
 say(`    T=$(npx keygate tenants create --name Demo --slug demo-$RANDOM --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')`);
 say(`    K=$(npx keygate keys create --tenant $T --name pipeline --scopes jobs:write,jobs:read,query --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).key')`);
-say(`    curl -s ${base}/v1/ingest -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"source":"demo.csv","payload":{"rows":2}}'`);
-say(`    curl -s ${base}/v1/jobs/<job id> -H "Authorization: Bearer $K"     # pending → running → completed`);
+say(`    J=$(curl -s ${base}/v1/ingest -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"source":"demo.csv","payload":{"rows":2}}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')`);
+say(`    sleep 2; curl -s ${base}/v1/jobs/$J -H "Authorization: Bearer $K"     # pending → running → completed`);
 say(`    curl -s ${base}/v1/query -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"sql":"select 1"}'`);
 say();
 

@@ -63,6 +63,7 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
   const signature = await signRequest({ method, url, headers }, signing.active, {
     created,
     expires: created + SIGNATURE_TTL_S,
+    nonce: crypto.randomUUID(),
     components: signedComponents(opts.body !== null, opts.jobId !== undefined),
   });
   headers.set("signature-input", signature["Signature-Input"]);

@@ -133,7 +133,8 @@ export async function contentDigest(body: ArrayBuffer | Uint8Array): Promise<str
 }
 
 export type SignatureHeaders = { "Signature-Input": string; Signature: string };
-export type SignOptions = { created: number; expires: number; components: string[] };
+/** `nonce`: unique per forwarded request, so an origin can refuse a replay within the window. */
+export type SignOptions = { created: number; expires: number; components: string[]; nonce?: string };
 
 /** Signs a request per RFC 9421 and returns the two headers to set on it. */
 export async function signRequest(
@@ -144,6 +145,7 @@ export async function signRequest(
   const params = signatureParams(opts.components, {
     created: opts.created,
     expires: opts.expires,
+    ...(opts.nonce === undefined ? {} : { nonce: opts.nonce }),
     keyid: key.kid,
     alg: SIGNATURE_ALG,
   });
@@ -161,12 +163,13 @@ export async function signRequest(
  */
 export function signatureParams(
   components: string[],
-  p: { created: number; expires: number; keyid: string; alg: string },
+  p: { created: number; expires: number; keyid: string; alg: string; nonce?: string },
 ): string {
   if (new Set(components).size !== components.length) throw new Error("a component is listed twice");
   if (!Number.isSafeInteger(p.created) || !Number.isSafeInteger(p.expires)) throw new Error("created and expires must be integers (unix seconds)");
   if (p.expires <= p.created) throw new Error("expires must be after created");
-  return `(${components.map(sfString).join(" ")});created=${p.created};expires=${p.expires};keyid=${sfString(p.keyid)};alg=${sfString(p.alg)}`;
+  const nonce = p.nonce === undefined ? "" : `;nonce=${sfString(p.nonce)}`;
+  return `(${components.map(sfString).join(" ")});created=${p.created};expires=${p.expires}${nonce};keyid=${sfString(p.keyid)};alg=${sfString(p.alg)}`;
 }
 
 /**

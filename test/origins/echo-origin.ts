@@ -30,7 +30,7 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
     const request = new Request(url, { method: req.method, headers, body: body.length > 0 ? new Uint8Array(body) : undefined });
     let verification: Record<string, unknown>;
     try {
-      const identity = await verifyKeygateRequest(request, { jwks });
+      const identity = await verifyKeygateRequest(request, { jwks, authority: `127.0.0.1:${port}` });
       verification = { verified: true, identity: { ...identity, body: undefined } };
     } catch (err) {
       verification = { verified: false, reason: (err as { reason?: string }).reason ?? String(err) };

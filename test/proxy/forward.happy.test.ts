@@ -37,6 +37,7 @@ describe("forwarding", () => {
     expect(seen.headers["x-keygate-environment"]).toBe("test");
     expect(seen.headers["signature-input"]).toMatch(/^kg=\("@method" "@authority" "@path" "@query"/);
     expect(seen.headers["signature-input"]).toContain('alg="ed25519"');
+    expect(seen.identity.nonce).toMatch(/^[0-9a-f-]{36}$/); // one per forwarded request, for replay checks
     expect(seen.headers["content-digest"]).toBeUndefined(); // no body, nothing to digest
     expect(res.headers.get("x-request-id")).toBe("trace-42");
   });

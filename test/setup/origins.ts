@@ -12,7 +12,7 @@ export async function setup(): Promise<void> {
   const jwks = JSON.parse(readFileSync(process.env.KG_TEST_JWKS_FILE!, "utf8"));
   echo = await startEchoOrigin(Number(process.env.KG_TEST_ECHO_PORT), jwks);
   if (!process.env.KEYGATE_PYTHON) return; // vitest.config.ts found none and routed /v1/query to the Node origin
-  python = spawn(process.env.KEYGATE_PYTHON, ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!], {
+  python = spawn(process.env.KEYGATE_PYTHON, ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!, "--authority", `127.0.0.1:${process.env.KG_TEST_PY_PORT}`], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitForPort(Number(process.env.KG_TEST_PY_PORT));
