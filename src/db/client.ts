@@ -16,13 +16,26 @@ export type Stores = {
   meter: StoreMeter;
 };
 
+/**
+ * Built lazily: a request served from the isolate's caches and lease never touches a store, so
+ * it should not pay for wrapping them (drizzle's setup alone is measurable per request).
+ */
 export function openStores(env: Env): Stores {
   const meter = new StoreMeter();
-  const d1 = meterD1(env.DB, meter);
+  let d1: D1Database | undefined;
+  let db: Database | undefined;
+  let kv: KVNamespace | undefined;
+  const metered = () => (d1 ??= meterD1(env.DB, meter));
   return {
-    db: drizzle(d1, { schema }),
-    d1,
-    kv: meterKV(env.KEY_CACHE, meter),
+    get db() {
+      return (db ??= drizzle(metered(), { schema }));
+    },
+    get d1() {
+      return metered();
+    },
+    get kv() {
+      return (kv ??= meterKV(env.KEY_CACHE, meter));
+    },
     keyLimiter: (keyId) => meterStub(env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName(keyId)), meter),
     meter,
   };
