@@ -11,6 +11,7 @@ import { ProblemSchema } from "./admin/schemas.ts";
 import { registerSelfRoutes } from "./admin/self.ts";
 import { registerTenantRoutes } from "./admin/tenants.ts";
 import { registerUsageRoutes } from "./admin/usage.ts";
+import { isStoreFailure } from "./db/errors.ts";
 import type { AppEnv } from "./http/context.ts";
 import { log } from "./http/log.ts";
 import { acceptedRequestId, accessLog, authenticate, loggablePath, urlHygiene } from "./http/middleware.ts";
@@ -76,7 +77,7 @@ export function createApp() {
 
   app.onError((err, c) => {
     const problem = toProblem(err);
-    if (problem.kind === "internal") {
+    if (problem.kind === "internal" || problem.kind === "store-unavailable") {
       // The client gets an opaque 500 with the request id; the log gets the cause (scrubbed).
       log("error", "unhandled", { requestId: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined });
     }
@@ -96,6 +97,9 @@ const HTTP_STATUS_PROBLEMS: Record<number, ProblemKind> = {
 
 function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
+  if (isStoreFailure(err)) {
+    return new Problem("store-unavailable", { detail: "The database is temporarily unavailable; nothing was changed. Retry shortly.", headers: { "Retry-After": "5" } });
+  }
   if (err instanceof HTTPException) {
     const kind = HTTP_STATUS_PROBLEMS[err.status];
     // Hono's own messages (e.g. "Malformed JSON in request body") are safe to pass on.

@@ -4,6 +4,7 @@ import { and, eq, isNull, or, gt } from "drizzle-orm";
 import { apiKeys, keySecrets } from "../db/schema.ts";
 import { defineRoute, jsonContent } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
+import { log } from "../http/log.ts";
 import { displayParts, generateKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
 import { publishKey } from "../keys/lookup.ts";
@@ -58,7 +59,12 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
     const stores = c.get("stores");
     const { db } = stores;
     const { key, current } = await loadKey(c, id);
-    ensureNotRevoked(key);
+    if (key.revokedAt !== null) {
+      // A retried revoke (perhaps after a failed push) pushes again before it says 409, so an
+      // operator answering a leak can always make the revocation stick.
+      await publishKey(stores, c.get("defer"), id).catch((err: unknown) => log("error", "key.republish_failed", { keyId: id, error: String(err) }));
+      ensureNotRevoked(key);
+    }
     ensureManageable(c, key);
     const now = Date.now();
     const caller = c.get("principal").key.keyId;

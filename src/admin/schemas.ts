@@ -7,13 +7,13 @@ import { effectiveLimits, PLAN_NAMES, rateLimitOf } from "../tenants/plans.ts";
 
 /** Free text that is stored and echoed. A pasted key would end up in D1, audit and responses. */
 const KEY_LIKE_ONE = new RegExp(KEY_LIKE.source);
-const text = (max: number) =>
+export const text = (max: number) =>
   z
     .string()
     .trim()
     .max(max)
     .refine((s) => !KEY_LIKE_ONE.test(s), "looks like an API key; never paste a secret here");
-const label = (max: number) => text(max).pipe(z.string().min(1));
+export const label = (max: number) => text(max).pipe(z.string().min(1));
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

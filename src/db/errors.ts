@@ -8,3 +8,14 @@ export function isUniqueViolation(err: unknown, columnHint: string): boolean {
   }
   return false;
 }
+
+/** A D1 failure or timeout anywhere in the cause chain: the client should retry, not report a bug. */
+export function isStoreFailure(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/D1_|did not answer within/.test(message)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}

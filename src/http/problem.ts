@@ -98,14 +98,15 @@ export function problemResponse(problem: Problem, requestId: string | undefined,
   const { kind, options } = problem;
   const spec: ProblemSpec = PROBLEMS[kind];
   // scrub(): a detail or an extension may quote client input, and client input may be a key.
+  // Extensions first: they add members, never replace the RFC 9457 ones.
   const body = scrub({
+    ...options.extensions,
     type: problemType(kind),
     title: spec.title,
     status: spec.status,
     detail: options.detail ?? spec.title,
     instance,
     request_id: requestId,
-    ...options.extensions,
   });
   const headers = new Headers({ "Content-Type": "application/problem+json", "Cache-Control": "no-store" });
   const challenge = challengeFor(kind, options);

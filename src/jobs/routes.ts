@@ -84,7 +84,7 @@ async function loadJob(c: Context<AppEnv>, id: string, reporting = false): Promi
 function illegal(job: JobRow, to: string): Problem {
   return new Problem("invalid-transition", {
     detail: `The job is ${job.status}; it cannot become ${to}.`,
-    extensions: { status: job.status },
+    extensions: { job_status: job.status },
   });
 }
 

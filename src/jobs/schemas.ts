@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { JobRow } from "../db/schema.ts";
-import { iso } from "../admin/schemas.ts";
+import { iso, label, text } from "../admin/schemas.ts";
 import { JOB_STATUSES } from "./states.ts";
 
 export const JobId = z
@@ -12,7 +12,7 @@ const json = z.record(z.string(), z.unknown());
 
 export const IngestBody = z
   .object({
-    source: z.string().trim().min(1).max(200).openapi({ description: "Where the data comes from (free text, e.g. a file or feed name).", example: "s3://bucket/2026-11-22.ndjson" }),
+    source: label(200).openapi({ description: "Where the data comes from (free text, e.g. a file or feed name).", example: "s3://bucket/2026-11-22.ndjson" }),
     payload: z.unknown().refine((v) => v !== undefined, "required").openapi({ description: "The data or a reference to it; forwarded to the ingest origin as sent." }),
   })
   .strict()
@@ -23,7 +23,7 @@ export const JobEventBody = z
     status: z.enum(["running", "completed", "failed"]),
     progress: json.optional(),
     result: json.optional(),
-    error: z.string().max(2000).optional(),
+    error: text(2000).optional(),
   })
   .strict()
   .refine((e) => e.status === "failed" || e.error === undefined, { message: "error is only for status failed", path: ["error"] })

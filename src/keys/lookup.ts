@@ -13,6 +13,7 @@ import {
   NEGATIVE_MEMORY_TTL_MS,
   TENANT_MEMORY_TTL_MS,
 } from "./cache-policy.ts";
+import { deadline } from "../db/deadline.ts";
 import { dropLease } from "../limits/leases.ts";
 import { MemoryCache } from "./memory-cache.ts";
 import { keySnapshot, tenantSnapshot, type KeySnapshot, type TenantSnapshot } from "./snapshot.ts";
@@ -25,12 +26,16 @@ export const memory = {
   tenants: new MemoryCache<TenantSnapshot>(MEMORY_MAX_ENTRIES),
 };
 
+/** A store that does not answer is treated as failing: KV falls through to D1, D1 answers 503. */
+const KV_READ_DEADLINE_MS = 1_000;
+const D1_READ_DEADLINE_MS = 2_000;
+
 const kvKeyName = (hash: string) => `key:${hash}`;
 const kvTenantName = (id: string) => `tenant:${id}`;
 
 async function readKV<T>(stores: Stores, name: string): Promise<T | null> {
   try {
-    return await stores.kv.get<T>(name, { type: "json", cacheTtl: KV_CACHE_TTL_S });
+    return await deadline(stores.kv.get<T>(name, { type: "json", cacheTtl: KV_CACHE_TTL_S }), KV_READ_DEADLINE_MS, "KV read");
   } catch (err) {
     // KV is only a cache: when it fails, D1 answers.
     log("warn", "kv.read_failed", { name, error: String(err) });
@@ -48,7 +53,7 @@ function writeKV(stores: Stores, defer: Defer, name: string, value: unknown): vo
 
 async function fromD1<T>(what: string, query: () => Promise<T>): Promise<T> {
   try {
-    return await query();
+    return await deadline(query(), D1_READ_DEADLINE_MS, "D1 read");
   } catch (err) {
     log("error", "d1.read_failed", { what, error: String(err) });
     throw new Problem("store-unavailable", {
@@ -129,12 +134,9 @@ export function forgetKey(hash: string, reason: "revoked" | "disabled" | "expire
  * tried is answered from cache, never from D1.
  */
 export async function publishKey(stores: Stores, defer: Defer, keyId: string): Promise<void> {
-  const rows = await stores.db
-    .select()
-    .from(keySecrets)
-    .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
-    .where(eq(keySecrets.keyId, keyId))
-    .all();
+  const rows = await fromD1("key for publishing", () =>
+    stores.db.select().from(keySecrets).innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId)).where(eq(keySecrets.keyId, keyId)).all(),
+  );
   if (rows.length === 0) return;
   const key = rows[0]!.api_keys;
   // The key's object first: it is what every isolate consults within a lease lifetime, so once

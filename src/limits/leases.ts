@@ -3,6 +3,7 @@
 // debited in the object when leased (nothing is over-admitted); whatever a lease still holds when
 // it is given up goes back with the isolate's next call. A lease also carries the object's
 // authoritative scopes, so a revocation or scope change holds everywhere within LEASE_MS.
+import { deadline } from "../db/deadline.ts";
 import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
 import { grants, isScope } from "../keys/scopes.ts";
 import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, USAGE_REPORT_MS } from "./lease-policy.ts";
@@ -109,7 +110,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
   const returned = old && old.tokens > 0 ? { leaseId: old.id, tokens: old.tokens, month: old.month } : (orphans.get(key.keyId) ?? null);
   if (returned && !old) orphans.delete(key.keyId);
   const limit = key.rateLimit ?? tenant.rateLimit;
-  const call = withTimeout(
+  const call = deadline(
     limiter.acquire({
       keyId: key.keyId,
       tenantId: key.tenantId,
@@ -125,6 +126,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
       usage: takeUsage(key.keyId),
     }),
     LIMITER_TIMEOUT_MS,
+    "the key's limiter",
   );
   inflight.set(key.keyId, call);
   let result: AcquireResult;
@@ -179,16 +181,6 @@ function countTraffic(keyId: string, now: number): void {
     t.windowStart = now;
     t.count = 0;
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`key limiter did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }
 
 // ---- usage, carried by lease calls ----

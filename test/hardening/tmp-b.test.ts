@@ -1,8 +1,0 @@
-import { env } from "cloudflare:test";
-import { it } from "vitest";
-it("b", async () => {
-  const r = await env.DB.prepare("SELECT count(*) AS n FROM tenants").first();
-  console.warn("B sees tenants", JSON.stringify(r), "pid-ish", Math.random());
-  await env.DB.prepare("INSERT INTO tenants (id,name,slug,plan,active,created_at,updated_at) VALUES (?, 'x', ?, 'free', 1, 0, 0)").bind("ten_tmpbbbbbbbb" + Date.now(), "tmp-b-" + Date.now()).run();
-  await new Promise(r => setTimeout(r, 1500));
-});
