@@ -75,9 +75,27 @@ async function keyFromD1(stores: Stores, hash: string): Promise<KeySnapshot | nu
   return row ? keySnapshot(row.api_keys, row.key_secrets) : null;
 }
 
+/**
+ * When a hot key's copy expires, every request in flight at that moment would read KV itself;
+ * one lookup per key (and per tenant) is shared by all of them instead.
+ */
+const pending = new Map<string, Promise<unknown>>();
+
+function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
+  const running = pending.get(name);
+  if (running) return running as Promise<T>;
+  const p = load().finally(() => pending.delete(name));
+  pending.set(name, p);
+  return p;
+}
+
 export async function findKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
   const cached = memory.keys.get(hash);
   if (cached !== undefined) return cached;
+  return shared(kvKeyName(hash), () => loadKey(stores, defer, hash));
+}
+
+async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
 
   const fromKV = await readKV<KeySnapshot>(stores, kvKeyName(hash));
   if (fromKV) {
@@ -99,6 +117,10 @@ export async function findKey(stores: Stores, defer: Defer, hash: string): Promi
 export async function findTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
   const cached = memory.tenants.get(id);
   if (cached) return cached;
+  return shared(kvTenantName(id), () => loadTenant(stores, defer, id));
+}
+
+async function loadTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
   const fromKV = await readKV<TenantSnapshot>(stores, kvTenantName(id));
   if (fromKV) {
     memory.tenants.set(id, fromKV, TENANT_MEMORY_TTL_MS);

@@ -24,9 +24,9 @@ beforeAll(async () => {
 });
 afterAll(restoreAudit);
 
-/** 500, opaque: no SQL, no trigger message, no stack. */
-async function expectOpaque500(res: Response) {
-  const problem = await expectProblem(res, 500, "internal");
+/** 503 store-unavailable (retryable; D1 refused the batch), opaque: no SQL, no trigger message, no stack. */
+async function expectOpaqueStoreFailure(res: Response) {
+  const problem = await expectProblem(res, 503, "store-unavailable");
   expect(JSON.stringify(problem)).not.toMatch(/audit|SQL|trigger|secret detail/i);
 }
 
@@ -34,27 +34,27 @@ describe("audit: a change whose audit row cannot be written does not happen", ()
   it("key create", async () => {
     const before = await countRows("SELECT count(*) AS n FROM api_keys");
     const secretsBefore = await countRows("SELECT count(*) AS n FROM key_secrets");
-    await expectOpaque500(await call("/v1/keys", { key: fixture.admin, body: { name: "never", scopes: ["query"] } }));
+    await expectOpaqueStoreFailure(await call("/v1/keys", { key: fixture.admin, body: { name: "never", scopes: ["query"] } }));
     expect(await countRows("SELECT count(*) AS n FROM api_keys")).toBe(before);
     expect(await countRows("SELECT count(*) AS n FROM key_secrets")).toBe(secretsBefore);
   });
 
   it("key update", async () => {
-    await expectOpaque500(await patch(`/v1/keys/${victim.id}`, fixture.admin, { name: "changed", enabled: false }));
+    await expectOpaqueStoreFailure(await patch(`/v1/keys/${victim.id}`, fixture.admin, { name: "changed", enabled: false }));
     const row = await env.DB.prepare("SELECT name, enabled FROM api_keys WHERE id = ?").bind(victim.id).first();
     expect(row).toEqual({ name: "victim", enabled: 1 });
     expect((await call("/v1/auth/me", { key: victim.key })).status).toBe(200);
   });
 
   it("key revoke", async () => {
-    await expectOpaque500(await call(`/v1/keys/${victim.id}/revoke`, { key: fixture.admin, body: { reason: "x" } }));
+    await expectOpaqueStoreFailure(await call(`/v1/keys/${victim.id}/revoke`, { key: fixture.admin, body: { reason: "x" } }));
     const row = await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(victim.id).first();
     expect(row).toEqual({ revoked_at: null });
     expect((await call("/v1/auth/me", { key: victim.key })).status).toBe(200);
   });
 
   it("key roll", async () => {
-    await expectOpaque500(await call(`/v1/keys/${victim.id}/roll`, { key: fixture.admin, body: { gracePeriodSeconds: 0 } }));
+    await expectOpaqueStoreFailure(await call(`/v1/keys/${victim.id}/roll`, { key: fixture.admin, body: { gracePeriodSeconds: 0 } }));
     expect(await countRows("SELECT count(*) AS n FROM key_secrets WHERE key_id = ?", victim.id)).toBe(1);
     const secret = await env.DB.prepare("SELECT expires_at FROM key_secrets WHERE hash = ?").bind(await hashKey(victim.key)).first();
     expect(secret).toEqual({ expires_at: null });
@@ -63,10 +63,10 @@ describe("audit: a change whose audit row cannot be written does not happen", ()
 
   it("tenant create and update", async () => {
     const before = await countRows("SELECT count(*) AS n FROM tenants");
-    await expectOpaque500(await call("/v1/tenants", { key: platform, body: { name: "Never", slug: "never-created" } }));
+    await expectOpaqueStoreFailure(await call("/v1/tenants", { key: platform, body: { name: "Never", slug: "never-created" } }));
     expect(await countRows("SELECT count(*) AS n FROM tenants")).toBe(before);
 
-    await expectOpaque500(await patch(`/v1/tenants/${fixture.tenant.id}`, platform, { active: false, plan: "enterprise" }));
+    await expectOpaqueStoreFailure(await patch(`/v1/tenants/${fixture.tenant.id}`, platform, { active: false, plan: "enterprise" }));
     const t = await json(await call(`/v1/tenants/${fixture.tenant.id}`, { key: platform }));
     expect(t).toMatchObject({ active: true, plan: "free" });
     expect((await call("/v1/auth/me", { key: fixture.admin })).status).toBe(200);
