@@ -1,0 +1,286 @@
+// Derived numbers (ratios, added latency, cost, targets) and the markdown report.
+import { costPerMillion, PRICES } from "./cost.mjs";
+
+const TARGETS = { throughputRatio: 0.8, costOverBare: 0.15 };
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** One scenario over its rounds: means of the per-round rates and percentiles, CPU over all requests. */
+function overRounds(r) {
+  const runs = r.runs;
+  const requests = runs.reduce((n, x) => n + x.requests, 0);
+  const cpuUs = (k) => (runs.reduce((n, x) => n + x.cpu[k], 0) * 1000) / requests;
+  return {
+    rounds: runs.length,
+    requests,
+    rps: mean(runs.map((x) => x.rps)),
+    rpsMin: Math.min(...runs.map((x) => x.rps)),
+    rpsMax: Math.max(...runs.map((x) => x.rps)),
+    p50: mean(runs.map((x) => x.latencyMs.p50)),
+    p99: mean(runs.map((x) => x.latencyMs.p99)),
+    cpuUs: cpuUs("workerdMs"),
+    wrkUs: cpuUs("wrkMs"),
+    originUs: cpuUs("originMs"),
+    otherCoresMax: Math.max(...runs.map((x) => x.cpu.otherCores)),
+  };
+}
+
+export function summarize(d) {
+  const agg = Object.fromEntries(Object.entries(d.results).map(([id, r]) => [id, overRounds(r)]));
+  const baseline = agg.a;
+  const roundRatios = d.results.b.runs.map((run, i) => run.rps / d.results.a.runs[i].rps);
+  // Background work of a key's object, per request of that key: usage flushes (D1 rows) and
+  // alarms, over the requests the flushes have covered so far (api_keys.total_requests).
+  const bg = (b) => {
+    const n = b?.flushedRequests ?? 0;
+    if (!n) return { d1RowsWritten: 0, d1RowsRead: 0, alarms: 0, tenantQuotaCalls: 0, covered: 0 };
+    return {
+      d1RowsWritten: (b.d1RowsWritten ?? 0) / n,
+      d1RowsRead: (b.d1RowsRead ?? 0) / n,
+      alarms: (b.alarms ?? 0) / n,
+      tenantQuotaCalls: (b.tenantQuotaCalls ?? 0) / n,
+      covered: n,
+    };
+  };
+  const background = { b: bg(d.background.hot), c: bg(d.background.tiny) };
+  background["b-mf"] = background.b;
+  const rows = {};
+  for (const [id, r] of Object.entries(d.results)) {
+    const g = agg[id];
+    const isBare = r.worker.startsWith("passthrough");
+    const base = id.endsWith("-mf") ? agg["a-mf"] : baseline;
+    const c = r.counts ?? { doCalls: 0, kvReads: 0, kvWrites: 0, d1Reads: 0, d1Writes: 0 };
+    const extra = background[id] ?? { d1RowsWritten: 0, d1RowsRead: 0, alarms: 0, tenantQuotaCalls: 0 };
+    // One key's object is busy for the whole run in b and c: an upper bound on its duration.
+    const objectSecondsPerRequest = id.startsWith("b") || id === "c" ? 1 / g.rps : 0;
+    rows[id] = {
+      ...g,
+      isBare,
+      ratio: g.rps / base.rps,
+      addedP50: g.p50 - base.p50,
+      addedP99: g.p99 - base.p99,
+      counts: c,
+      ratelimitPerRequest: r.ratelimitPerRequest,
+      background: extra,
+      cost: costPerMillion({
+        cpuMs: g.cpuUs / 1000,
+        doCalls: c.doCalls + extra.alarms + extra.tenantQuotaCalls,
+        kvReads: c.kvReads,
+        kvWrites: c.kvWrites,
+        d1RowsRead: c.d1Reads + extra.d1RowsRead,
+        d1RowsWritten: c.d1Writes + extra.d1RowsWritten,
+        objectSecondsPerRequest,
+      }),
+    };
+  }
+  const bare = rows.a.cost;
+  // The naive design: read the key from KV and write a usage row to D1 on every request; its CPU
+  // taken as the bare pass-through's (a lower bound).
+  const naive = costPerMillion({ cpuMs: baseline.cpuUs / 1000, kvReads: 1, d1RowsWritten: 1 });
+  const noLeases = d.edge.find((e) => e.delayMs === 0 && !e.leases);
+  const perRequestObject = noLeases
+    ? costPerMillion({
+        cpuMs: noLeases.run.cpuUsPerRequest.workerd / 1000,
+        doCalls: noLeases.counts?.doCalls ?? 1,
+        objectSecondsPerRequest: 1 / agg.b.rps,
+      })
+    : null;
+
+  const edgeBase = (leases) => d.edge.find((e) => e.delayMs === 0 && e.leases === leases);
+  const edge = d.edge.map((e) => {
+    const base = edgeBase(e.leases);
+    return {
+      delayMs: e.delayMs,
+      leases: e.leases,
+      rps: e.run.rps,
+      p50: e.run.latencyMs.p50,
+      p90: e.run.latencyMs.p90,
+      p99: e.run.latencyMs.p99,
+      mean: e.run.latencyMs.mean,
+      addedP50: e.run.latencyMs.p50 - base.run.latencyMs.p50,
+      addedP90: e.run.latencyMs.p90 - base.run.latencyMs.p90,
+      addedP99: e.run.latencyMs.p99 - base.run.latencyMs.p99,
+      addedMean: e.run.latencyMs.mean - base.run.latencyMs.mean,
+      doCalls: e.counts?.doCalls ?? null,
+      cpuUs: e.run.cpuUsPerRequest.workerd,
+      otherCores: e.run.cpu.otherCores,
+    };
+  });
+
+  const hot = rows.b;
+  const overAdmitted = d.accuracy.keys.reduce((n, k) => n + k.overAdmitted + k.windowOver, 0);
+  const hotStores = hot.counts.d1Reads + hot.counts.d1Writes + hot.counts.kvReads + hot.counts.kvWrites;
+  const targets = [
+    {
+      name: `hot-path throughput ≥ ${TARGETS.throughputRatio}× the bare pass-through`,
+      value:
+        `${hot.ratio.toFixed(2)}× (rounds: ${roundRatios.map((x) => x.toFixed(2)).join(", ")}); ` +
+        `${rows["b-mf"] ? `${rows["b-mf"].ratio.toFixed(2)}× with Miniflare's outbound interceptor in both; ` : ""}` +
+        `workerd CPU per request ${(hot.cpuUs / baseline.cpuUs).toFixed(1)}× the pass-through's (${hot.cpuUs.toFixed(0)} vs ${baseline.cpuUs.toFixed(0)} µs)`,
+      met: hot.ratio >= TARGETS.throughputRatio,
+    },
+    {
+      name: "zero D1 and KV operations per hot request",
+      value:
+        `${fmt(hot.counts.d1Reads + hot.counts.d1Writes, 6)} D1 and ${fmt(hot.counts.kvReads + hot.counts.kvWrites, 6)} KV operations per request ` +
+        `(Server-Timing over ${hot.counts.sampled ?? 0} requests: ${Math.round((hot.counts.kvReads + hot.counts.kvWrites) * (hot.counts.sampled ?? 0))} KV reads, the isolate's 10 s copies of key and tenant being refreshed); ` +
+        `off the request path the key's object writes ${fmt(hot.background.d1RowsWritten, 6)} D1 rows per request (usage flushes)`,
+      met: hotStores === 0,
+    },
+    { name: "zero over-admission", value: `${overAdmitted} admitted over the theoretical maximum, ${d.accuracy.keys.length} buckets, ${d.accuracy.isolates} isolates`, met: overAdmitted === 0 },
+    {
+      name: `cost per million within ${TARGETS.costOverBare * 100}% of the bare Worker`,
+      value: `$${hot.cost.total.toFixed(4)} vs $${bare.total.toFixed(4)} (+${((hot.cost.total / bare.total - 1) * 100).toFixed(1)}%)`,
+      met: hot.cost.total <= bare.total * (1 + TARGETS.costOverBare),
+    },
+  ];
+  return { ...d, prices: PRICES, baseline, roundRatios, rows, costs: { bare, naive, perRequestObject, hot: hot.cost }, edgeRows: edge, targets };
+}
+
+function fmt(n, digits = 2) {
+  if (n === null || n === undefined || Number.isNaN(n)) return "–";
+  if (n === 0) return "0";
+  if (Math.abs(n) < 10 ** -digits) return n.toExponential(1);
+  return n.toFixed(digits);
+}
+const ms = (n) => fmt(n, 2);
+const signed = (n) => (n >= 0 ? `+${ms(n)}` : ms(n));
+const money = (n) => `$${n.toFixed(4)}`;
+
+export function renderMarkdown(s) {
+  const L = [];
+  const P = s.settings;
+  L.push(`# keygate benchmark (${s.mode} run)`);
+  L.push("");
+  L.push(
+    `${s.date.slice(0, 16).replace("T", " ")} UTC · ${s.machine.nproc} cores (${s.machine.cpuModel}), ${s.machine.memoryGiB} GiB, ${s.machine.kernel} · ` +
+      `Node ${s.versions.node}, ${s.versions.workerd}, wrangler ${s.versions.wrangler}, miniflare ${s.versions.miniflare}, ${s.versions.wrk} · ` +
+      `bundle ${P.bundleSize} · the run took ${s.durationS} s`,
+  );
+  L.push("");
+  L.push(
+    `Load: \`wrk -t1 -c${P.connections}\` on loopback, POST /v1/query with an 18-byte JSON body; ${P.rounds} round${P.rounds > 1 ? "s" : ""} of every scenario in turn, ` +
+      `${P.measureS} s each after ${P.warmS ? `${P.warmS} s of warm-up` : "a short warm-up"} (numbers are means over the rounds). ` +
+      `One workerd process (Miniflare, a direct loopback socket per Worker) serves everything; the origin is a Node process answering 200. ` +
+      (P.sampleS
+        ? `Store counts: the Server-Timing header summed over every response of a separate run of the same kind (${P.longSampleS} s for b, c, d', e', longer than the 10 s isolate-cache and failure-filter windows, so periodic refreshes are in the counts; ${P.sampleS} s for the others).`
+        : "Store counts: the Server-Timing header summed over every response of the same run."),
+  );
+  L.push("");
+  L.push("## Throughput and latency");
+  L.push("");
+  L.push("| scenario | req/s | p50 ms | p99 ms | × (a) | added p50 / p99 ms | workerd CPU µs/req | DO calls/req | KV reads/req | D1 reads/req | D1 writes/req | filter calls/req | statuses (sample) | $/M req |");
+  L.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const [id, r] of Object.entries(s.rows)) {
+    const res = s.results[id];
+    const c = r.counts;
+    const statuses = c.statuses ? Object.entries(c.statuses).map(([k, v]) => `${k}×${v}`).join(" ") : "–";
+    const range = r.rounds > 1 ? ` (${r.rpsMin.toFixed(0)}–${r.rpsMax.toFixed(0)})` : "";
+    const na = r.isBare;
+    L.push(
+      `| ${res.label}${res.keysReused ? " ¹" : ""} | ${r.rps.toFixed(0)}${range} | ${ms(r.p50)} | ${ms(r.p99)} | ${na ? "1" : r.ratio.toFixed(2)} | ${na ? "–" : `${signed(r.addedP50)} / ${signed(r.addedP99)}`} | ${r.cpuUs.toFixed(0)} | ` +
+        `${na ? "– ²" : fmt(c.doCalls, 4)} | ${na ? "–" : fmt(c.kvReads, 4)} | ${na ? "–" : fmt(c.d1Reads, 4)} | ${na ? "–" : fmt(c.d1Writes, 4)} | ${r.ratelimitPerRequest == null ? "–" : fmt(r.ratelimitPerRequest, 3)} | ${statuses} | ${money(r.cost.total)} |`,
+    );
+  }
+  L.push("");
+  L.push(
+    `req/s in brackets: the lowest and highest round. × (a) and added latency are against (a), or against (a) with the interceptor for the -mf rows. ` +
+      `"filter calls": calls to the AUTH_FAILURES rate-limiting binding, counted by the bench's wrapper (keygate isolate only). ` +
+      `² the pass-through has no bindings. ` +
+      (Object.values(s.results).some((r) => r.keysReused) ? "¹ more requests than distinct keys: some keys repeated. " : "") +
+      `CPU: the workerd process's utime+stime over the runs ÷ requests; the Worker, the key objects and, locally, Miniflare's D1/KV/rate-limit simulators all run in it.`,
+  );
+  L.push("");
+  const others = Object.entries(s.rows).map(([id, r]) => `${id} ${Math.round(r.wrkUs)}/${Math.round(r.originUs)}`);
+  L.push(`wrk/origin CPU µs per request: ${others.join(", ")}. Other processes on the machine used at most ${fmt(Math.max(...Object.values(s.rows).map((r) => r.otherCoresMax)), 2)} cores during a measured run` +
+    (s.waits.length ? `; the bench waited ${fmt(s.waits.reduce((n, w) => n + w.waitedMs, 0) / 1000, 1)} s in total for a quieter machine.` : "."));
+  L.push("");
+  const bg = s.rows.b.background;
+  L.push(
+    `In the background (off the request path) the hot key's object wrote ${fmt(bg.d1RowsWritten, 6)} D1 rows (usage flushes, D1's own rows_written), ran ${fmt(bg.alarms, 6)} alarms and ` +
+      `made ${fmt(bg.tenantQuotaCalls, 6)} tenant-quota calls per request, over the ${bg.covered} requests its flushes had covered.`,
+  );
+  L.push("");
+  L.push("## Limits under load: accuracy");
+  L.push("");
+  L.push(
+    `${s.accuracy.clients} concurrent clients (fetch loops) for ${s.accuracy.seconds} s, spread over ${s.accuracy.keys.length} keys and ${s.accuracy.isolates} isolates (two Workers running the same bundle, bound to the same KeyLimiter namespace). ` +
+      `Theoretical maximum = capacity + refill × the key's elapsed time (first request sent to last answer received: a window that holds every debit). ` +
+      `The 1 s window column counts only requests sent and answered inside the window.`,
+  );
+  L.push("");
+  L.push("| bucket | requests | admitted | theoretical max | over-admitted | under-admitted | most admitted in a 1 s window (bound) | refused | object calls/req |");
+  L.push("|---|---|---|---|---|---|---|---|---|");
+  for (const k of s.accuracy.keys) {
+    L.push(
+      `| ${k.label} | ${k.requests} | ${k.admitted} | ${k.theoreticalMax.toFixed(1)} | ${k.overAdmitted} | ` +
+        (k.refused > 0 ? `${k.underAdmitted.toFixed(1)} (${((k.underAdmitted / k.theoreticalMax) * 100).toFixed(1)}%)` : "– (never refused: demand, not the bucket, was the limit)") +
+        " | " +
+        `${k.windowMax} (${k.windowBound}) | ${k.refused}${Object.keys(k.other).length ? ` + ${JSON.stringify(k.other)}` : ""} | ${fmt(k.doCallsPerRequest, 3)} |`,
+    );
+  }
+  L.push("");
+  L.push("## Simulated edge: a delay on every Durable Object call");
+  L.push("");
+  L.push(
+    `The same bundle behind bench/workers/keygate-edge.ts, which adds the delay (half before, half after) to every call the isolate makes to a key's object. ` +
+      `\`wrk -t${P.edge.keys} -c${P.edge.keys}\` for ${P.edgeS} s: one connection per key (${P.edge.keys} keys with big buckets), each waiting ${P.edge.thinkMs} ms after every answer, so the machine is far from saturated and a key never has two requests in flight. ` +
+      `"Without leases": every acquire asks for exactly its cost, so no lease is kept and each admitted request calls the object (what a gateway without leases does). ` +
+      `Added latency is against the same setting with no delay.`,
+  );
+  L.push("");
+  L.push("| leases | delay per object call | req/s | p50 ms | p90 ms | p99 ms | mean ms | added p50 / p90 / mean ms | object calls/req | calls/req × delay ms |");
+  L.push("|---|---|---|---|---|---|---|---|---|---|");
+  for (const e of s.edgeRows) {
+    L.push(
+      `| ${e.leases ? "on" : "off"} | ${e.delayMs} ms | ${e.rps.toFixed(0)} | ${ms(e.p50)} | ${ms(e.p90)} | ${ms(e.p99)} | ${ms(e.mean)} | ` +
+        `${e.delayMs ? `${signed(e.addedP50)} / ${signed(e.addedP90)} / ${signed(e.addedMean)}` : "–"} | ${fmt(e.doCalls, 4)} | ${e.delayMs ? ms((e.doCalls ?? 0) * e.delayMs) : "–"} |`,
+    );
+  }
+  L.push("");
+  L.push(
+    `"calls/req × delay" is the latency the delay must add on average, from the counted calls; a request that refreshes its isolate's lease waits the whole delay, which is what the p90/p99 of the lease rows show.`,
+  );
+  L.push("");
+  L.push(`## Cost per million requests (list prices as of ${s.prices.asOf}, ${s.prices.source})`);
+  L.push("");
+  L.push("| design | requests | CPU | DO requests | DO duration (upper bound) | KV | D1 | total | vs bare |");
+  L.push("|---|---|---|---|---|---|---|---|---|");
+  const costRow = (name, c) =>
+    `| ${name} | ${money(c.parts.requests)} | ${money(c.parts.cpu)} | ${money(c.parts.doRequests)} | ${money(c.parts.doDuration)} | ${money(c.parts.kv)} | ${money(c.parts.d1)} | **${money(c.total)}** | ${(c.total / s.costs.bare.total).toFixed(2)}× |`;
+  L.push(costRow("bare pass-through Worker (a)", s.costs.bare));
+  L.push(costRow("keygate hot path (b)", s.costs.hot));
+  L.push(costRow("keygate refusing, 429 (c)", s.rows.c.cost));
+  L.push(costRow("keygate, unknown-key flood, new IP per request (d)", s.rows.d.cost));
+  L.push(costRow("keygate, malformed keys, new IP per request (e)", s.rows.e.cost));
+  if (s.costs.perRequestObject) L.push(costRow("an object call per request (keygate without leases)", s.costs.perRequestObject));
+  L.push(costRow("naive: a KV read and a D1 write per request", s.costs.naive));
+  L.push("");
+  L.push(
+    `Prices: Workers $${PRICES_TEXT(s.prices)}. CPU is the measured workerd CPU per request (it includes runtime work Cloudflare does not bill, so it overstates). ` +
+      `DO duration assumes the key's object stays active for the whole run (it is billed only while active, 128 MB); ` +
+      `D1 statements are taken as one row each; the hot path's D1 is its object's usage flushes. The naive design's CPU is taken as the pass-through's. ` +
+      `The rate-limiting binding has no listed price and is not included. Included monthly allowances are ignored.`,
+  );
+  L.push("");
+  L.push("## Targets");
+  L.push("");
+  L.push("| target | measured | met |");
+  L.push("|---|---|---|");
+  for (const t of s.targets) L.push(`| ${t.name} | ${t.value} | ${t.met ? "yes" : "**no**"} |`);
+  L.push("");
+  if (s.problems.length) {
+    L.push("## Invariants that failed");
+    L.push("");
+    for (const p of s.problems) L.push(`- ${p}`);
+    L.push("");
+  }
+  return L.join("\n");
+}
+
+function PRICES_TEXT(p) {
+  return (
+    `${p.workerRequestsPerM}/M requests, $${p.cpuPerMms}/M CPU-ms; KV $${p.kvReadsPerM}/M reads, $${p.kvWritesPerM}/M writes; ` +
+    `DO $${p.doRequestsPerM}/M requests, $${p.doGbSecondsPerM}/M GB-s; D1 $${p.d1RowsReadPerM}/M rows read, $${p.d1RowsWrittenPerM}/M rows written`
+  );
+}

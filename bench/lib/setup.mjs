@@ -1,0 +1,34 @@
+// The data every scenario needs: the schema (migrations/*.sql), a platform key made the way
+// `keygate bootstrap` makes one (src/admin/bootstrap.ts, run against the D1 binding), then through
+// the admin API a tenant and its keys.
+import { applyMigrations } from "./stack.mjs";
+
+export async function setupData(mf, baseUrl, tenantRateLimit) {
+  const db = await mf.getD1Database("DB", "keygate");
+  await applyMigrations(db);
+  const { bootstrapStatements } = await import("../../src/admin/bootstrap.ts");
+  const platform = await bootstrapStatements({ name: "bench-platform" });
+  for (const s of platform.statements) await db.prepare(s).run();
+  const api = async (method, p, body) => {
+    const r = await fetch(baseUrl + p, {
+      method,
+      headers: { authorization: `Bearer ${platform.key}`, "content-type": "application/json", "cf-connecting-ip": "198.51.100.1" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+    return JSON.parse(text);
+  };
+  const tenant = await api("POST", "/v1/tenants", { name: "Bench", slug: "bench", plan: "enterprise", rateLimit: tenantRateLimit });
+  /** A key of the bench tenant with scope `query` and its own rate limit. */
+  const createKey = async (name, rateLimit) => {
+    const k = await api("POST", "/v1/keys", { name, tenantId: tenant.id, scopes: ["query"], rateLimit });
+    return { key: k.key, id: k.id };
+  };
+  const inBatches = async (items, n, fn) => {
+    const out = [];
+    for (let i = 0; i < items.length; i += n) out.push(...(await Promise.all(items.slice(i, i + n).map(fn))));
+    return out;
+  };
+  return { db, api, tenant, createKey, inBatches };
+}

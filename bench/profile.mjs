@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// CPU profile of keygate's hot path under load: the same stack as npm run bench (bundle, Miniflare,
+// Node origin), a hot key, then `wrk -t1 -c32` for a few seconds while V8's sampling profiler runs
+// in the keygate isolate (through workerd's inspector). Prints the functions with the most self
+// time and writes the full profile (open it in Chrome DevTools → Performance) to
+// bench/results/tmp/hot-path.cpuprofile.
+//
+//   node bench/profile.mjs [seconds] [scenario]     scenario: hot (default) | passthrough
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { runWrk } from "./lib/load.mjs";
+import { setupData } from "./lib/setup.mjs";
+import { BENCH, buildAll, startOrigin, startWorkers } from "./lib/stack.mjs";
+
+const seconds = Number(process.argv[2] ?? 5);
+const scenario = process.argv[3] ?? "hot";
+const BIG = { capacity: 1_000_000, refillPerSecond: 100_000 };
+
+await buildAll();
+const origin = await startOrigin();
+const stack = await startWorkers({ originUrl: origin.url, inspectorPort: 0 });
+try {
+  const { createKey } = await setupData(stack.mf, stack.urls.keygate, BIG);
+  const hot = await createKey("hot", BIG);
+  const worker = scenario === "passthrough" ? "passthrough" : "keygate";
+  const url = `${stack.urls[worker]}/v1/query`;
+  const env = { BENCH_PATH: "/v1/query", BENCH_IP: "198.51.100.7", ...(worker === "keygate" ? { BENCH_KEY: hot.key } : {}) };
+  const pids = { workerd: stack.workerdPids, origin: origin.pid };
+  await runWrk({ url, seconds: 2, connections: 32, env, pids }); // warm-up
+
+  const inspector = await stack.mf.getInspectorURL();
+  const ws = new WebSocket(new URL(`/core:user:${worker}`, inspector.href.replace(/^http/, "ws")));
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.id && pending.has(msg.id)) {
+      pending.get(msg.id)(msg);
+      pending.delete(msg.id);
+    }
+  };
+  const call = (method, params = {}) =>
+    new Promise((resolve) => {
+      const n = ++id;
+      pending.set(n, resolve);
+      ws.send(JSON.stringify({ id: n, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 100 });
+  await call("Profiler.start");
+  const run = await runWrk({ url, seconds, connections: 32, env, pids });
+  const { result } = await call("Profiler.stop");
+  ws.close();
+
+  const profile = result.profile;
+  const dir = path.join(BENCH, "results/tmp");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${scenario}-path.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+
+  // Self time per function (by name and location), from sample counts.
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const hits = new Map();
+  for (const s of profile.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  const self = new Map();
+  let total = 0;
+  for (const [nodeId, count] of hits) {
+    const f = byId.get(nodeId).callFrame;
+    const name = `${f.functionName || "(anonymous)"} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : ""}`.trim();
+    self.set(name, (self.get(name) ?? 0) + count);
+    total += count;
+  }
+  const idle = (self.get("(idle)") ?? 0) + (self.get("(program)") ?? 0);
+  console.log(`${scenario}: ${run.rps.toFixed(0)} req/s, workerd ${run.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req; ${total} samples (${((idle / total) * 100).toFixed(0)}% idle/program)`);
+  for (const [name, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${((count / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+  }
+  console.log(`full profile: ${path.relative(process.cwd(), file)}`);
+} finally {
+  await stack.mf.dispose();
+  origin.child.kill();
+}

@@ -1,0 +1,432 @@
+#!/usr/bin/env node
+// npm run bench        the full benchmark (about 4½ minutes): writes bench/results/latest.{md,json}
+// npm run bench:smoke  the same steps for about a second each (CI): bench/results/smoke.{md,json}
+//
+// keygate's own bundle (wrangler deploy --dry-run) and a bare pass-through Worker, served by one
+// workerd process (Miniflare, direct loopback sockets) with real local D1, KV, SQLite-backed
+// Durable Objects and the AUTH_FAILURES rate-limiting binding, in front of a Node origin in its own
+// process; wrk -t1 as the load generator for every throughput scenario. See README "Performance"
+// for what each number means. Exits 1 if an invariant breaks (over-admission, wrong statuses,
+// socket errors, store reads on the hot path); the throughput targets are reported, not enforced.
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, readlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { perRequest, runWrk, waitForQuiet } from "./lib/load.mjs";
+import { BENCH, BUILD, buildAll, EDGE_VARIANTS, edgeName, ROOT, startOrigin, startWorkers } from "./lib/stack.mjs";
+import { renderMarkdown, summarize } from "./lib/report.mjs";
+import { setupData } from "./lib/setup.mjs";
+
+const smoke = process.argv.includes("--smoke");
+const P = smoke
+  ? { mode: "smoke", rounds: 1, connections: 32, warmS: 0, measureS: 1, sampleS: 0, longSampleS: 0, edgeWarmS: 0, edgeS: 1, accuracyS: 1.5, accuracyClients: 32, quietBudgetS: 0 }
+  : { mode: "full", rounds: 3, connections: 32, warmS: 1, measureS: 4, sampleS: 2, longSampleS: 11, edgeWarmS: 1, edgeS: 7, accuracyS: 5, accuracyClients: 64, quietBudgetS: 30 };
+/**
+ * Simulated edge: one wrk thread and connection per key (so a key never has two requests in
+ * flight and "no leases" means exactly one object call per request), each waiting thinkMs after
+ * every answer, so the machine is far from saturated and the added latency is the delay's own.
+ */
+const EDGE = { keys: 8, thinkMs: 20 };
+/** Unknown keys per wrk run of the distinct-key flood (more than the flood gets through in its time). */
+const FLOOD_KEYS = { warm: 15_000, measure: smoke ? 15_000 : 40_000, sample: 20_000 };
+/** The one-IP flood reuses one slice: past the first 30 failures per 10 s its keys are never looked up. */
+const ONE_IP_FLOOD_KEYS = 10_000;
+/** Small enough that the clients always want more than the bucket gives (else under-admission means nothing). */
+const ACCURACY_BUCKETS = [
+  { capacity: 3, refillPerSecond: 1 },
+  { capacity: 10, refillPerSecond: 5 },
+  { capacity: 50, refillPerSecond: 20 },
+  { capacity: 100, refillPerSecond: 20 },
+];
+const BIG_BUCKET = { capacity: 1_000_000, refillPerSecond: 100_000 };
+/** Client IPs: valid-key traffic, and one each for the one-IP floods (whose IP the failure filter blocks). */
+const CLIENT_IP = "198.51.100.7";
+const FLOOD_IP = { unknown: "203.0.113.40", malformed: "203.0.113.50" };
+const BODY = '{"sql":"select 1"}';
+/** Another process using more than this many cores during a warm-up makes the bench wait for quiet. */
+const BUSY_CORES = 0.3;
+/**
+ * The hot path may read KV only to refresh the isolate's 10 s copies of key and tenant: at most one
+ * read per request in flight per copy and expiry. More than that fails the run.
+ */
+const hotKvReadsAllowed = (seconds, connections) => 2 * connections * (Math.floor(seconds / 10) + 1);
+
+let phase = "starting";
+const say = (line) => {
+  phase = line;
+  process.stderr.write(`[bench] ${line}\n`);
+};
+const cleanups = [];
+/** Pids this run started (workerd, the origin): killed outright if a graceful stop hangs. */
+const ownPids = [];
+async function cleanup() {
+  const graceful = (async () => {
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()();
+      } catch {}
+    }
+  })();
+  const done = await Promise.race([graceful.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
+  if (done) return;
+  for (const { pid, comm } of ownPids) {
+    try {
+      // Only if it is still the process we started (same pid, same command name).
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm) process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+// A benchmark that hangs is worse than one that fails: give up after this long.
+const WATCHDOG_S = smoke ? 240 : 540;
+setTimeout(() => {
+  process.stderr.write(`[bench] gave up after ${WATCHDOG_S} s, during: ${phase}\n`);
+  void cleanup().finally(() => process.exit(1));
+}, WATCHDOG_S * 1000).unref();
+
+async function main() {
+  const started = Date.now();
+  say(`${P.mode} run: building the bundle (wrangler deploy --dry-run) and the bench Workers`);
+  const { bundleSize } = await buildAll();
+
+  const origin = await startOrigin();
+  cleanups.push(async () => origin.child.kill("SIGTERM"));
+  const stack = await startWorkers({ originUrl: origin.url });
+  cleanups.push(() => stack.mf.dispose());
+  const { mf, urls } = stack;
+  const pids = { workerd: stack.workerdPids, origin: origin.pid };
+  ownPids.push(...stack.workerdPids.map((pid) => ({ pid, comm: "workerd" })), { pid: origin.pid, comm: "node" });
+  say(`workerd pid ${pids.workerd.join(",")}, origin pid ${origin.pid}; keygate on ${urls.keygate}, pass-through on ${urls.passthrough}`);
+
+  // ---- data: schema, a platform key, a tenant, the keys each scenario uses ----
+  const { db, createKey, inBatches } = await setupData(mf, urls.keygate, BIG_BUCKET);
+  const { generateKey, parseKey } = await import("../src/keys/format.ts");
+  const hot = await createKey("hot", BIG_BUCKET);
+  const tiny = await createKey("tiny", { capacity: 1, refillPerSecond: 0.001 });
+  const edgeKeys = await inBatches([...Array(EDGE.keys).keys()], 8, (i) => createKey(`edge-${i}`, BIG_BUCKET));
+  const accuracyKeys = await inBatches(ACCURACY_BUCKETS, 4, async (b) => ({ ...b, ...(await createKey(`accuracy-${b.capacity}`, b)) }));
+  const edgeKeysFile = path.join(BUILD, "edge-keys.txt");
+  writeFileSync(edgeKeysFile, edgeKeys.map((k) => k.key).join("\n") + "\n");
+
+  // Unknown keys: well-formed with a valid checksum, never issued. The distinct-key flood takes a
+  // fresh slice for every wrk run; the one-IP flood reuses one slice.
+  const unknownKeysFile = path.join(BUILD, "unknown-keys.txt");
+  const unknownTotal =
+    ONE_IP_FLOOD_KEYS +
+    P.rounds * ((P.warmS ? FLOOD_KEYS.warm : 0) + FLOOD_KEYS.measure) +
+    (P.warmS ? 2 * FLOOD_KEYS.warm : 0) + // re-warm-ups after waiting for a quiet machine
+    (P.sampleS ? FLOOD_KEYS.sample : 0);
+  const unknown = [];
+  for (let i = 0; i < unknownTotal; i++) unknown.push(generateKey("live"));
+  writeFileSync(unknownKeysFile, unknown.join("\n") + "\n");
+  let unknownCursor = ONE_IP_FLOOD_KEYS;
+  const unknownSlice = (count) => {
+    if (unknownCursor + count > unknownTotal) {
+      unknownCursor = ONE_IP_FLOOD_KEYS; // out of fresh keys: start over (the report flags repeats)
+      say("the distinct-key flood ran out of fresh keys; reusing");
+    }
+    const s = { BENCH_KEYS_FILE: unknownKeysFile, BENCH_KEYS_OFFSET: String(unknownCursor), BENCH_KEYS_COUNT: String(count) };
+    unknownCursor += count;
+    return s;
+  };
+  const oneIpSlice = { BENCH_KEYS_FILE: unknownKeysFile, BENCH_KEYS_OFFSET: "0", BENCH_KEYS_COUNT: String(ONE_IP_FLOOD_KEYS) };
+  // Malformed: the shape of a key, a wrong checksum (caught offline, before any lookup).
+  const good = generateKey("live");
+  const malformed = good.slice(0, -1) + (good.endsWith("A") ? "B" : "A");
+  if (parseKey(malformed) !== null) throw new Error("the malformed key parses");
+
+  const stats = async () => {
+    const ns = await mf.getDurableObjectNamespace("KEY_LIMITER", "keygate");
+    return await ns.get(ns.idFromName("bench-stats")).benchStats();
+  };
+  const workerdExe = readlinkSync(`/proc/${pids.workerd[0]}/exe`);
+
+  // ---- throughput scenarios: rounds of a, b, c, d, d', e, e' on the same stack, wrk -t1 -cN ----
+  const scenarios = [
+    { id: "a", label: "(a) bare pass-through Worker", worker: "passthrough", env: () => ({}) },
+    // b, c, d', e' are sampled for longer than the 10 s isolate cache and failure-filter windows,
+    // so their per-request counts include the periodic refreshes.
+    { id: "b", label: "(b) keygate hot path: cached key, lease, sign, forward", worker: "keygate", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key, long: true },
+    { id: "c", label: "(c) keygate refusing: 429 (1-token bucket)", worker: "keygate", env: () => ({ BENCH_KEY: tiny.key }), expect: ["429"], tolerate: 1, warmKey: tiny.key, long: true },
+    {
+      id: "d",
+      label: "(d) unknown well-formed keys, a new client IP per request",
+      worker: "keygate",
+      env: (phase) => ({ ...unknownSlice(FLOOD_KEYS[phase]), BENCH_IP: "distinct" }),
+      expect: ["401"],
+      distinctKeys: true,
+    },
+    { id: "d'", label: "(d') unknown well-formed keys, one client IP", worker: "keygate", env: () => ({ ...oneIpSlice, BENCH_IP: FLOOD_IP.unknown }), expect: ["401", "429"], long: true },
+    { id: "e", label: "(e) malformed keys, a new client IP per request", worker: "keygate", env: () => ({ BENCH_KEY: malformed, BENCH_IP: "distinct" }), expect: ["401"] },
+    { id: "e'", label: "(e') malformed keys, one client IP", worker: "keygate", env: () => ({ BENCH_KEY: malformed, BENCH_IP: FLOOD_IP.malformed }), expect: ["401", "429"], long: true },
+  ];
+  const mfScenarios = [
+    { id: "a-mf", label: "(a) pass-through, outbound through Miniflare's interceptor", worker: "passthrough-mf", env: () => ({}) },
+    { id: "b-mf", label: "(b) keygate hot path, outbound through Miniflare's interceptor", worker: "keygate-mf", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key },
+  ];
+  const base = { BENCH_PATH: "/v1/query", BENCH_IP: CLIENT_IP };
+  const results = {};
+  const problems = [];
+  let quietBudgetMs = P.quietBudgetS * 1000;
+  const waits = [];
+
+  /** Warm-up, and if someone else was busy meanwhile, wait (within budget) for the machine to calm down. */
+  const warm = async (s, url, seconds = P.warmS) => {
+    if (!seconds) return warmByFetch(url, s.warmKey ?? null, 20);
+    const run = await runWrk({ url, seconds, connections: P.connections, env: { ...base, ...s.env("warm") }, pids });
+    if (run.cpu.otherCores > BUSY_CORES && quietBudgetMs > 0) {
+      const w = await waitForQuiet(pids, { cores: BUSY_CORES, maxMs: Math.min(5_000, quietBudgetMs) });
+      quietBudgetMs -= w.waitedMs;
+      waits.push({ before: s.id, busyCores: run.cpu.otherCores, ...w });
+      say(`${s.id}: others used ${run.cpu.otherCores.toFixed(2)} cores during warm-up; waited ${(w.waitedMs / 1000).toFixed(1)} s (now ${w.otherCores.toFixed(2)})`);
+      await runWrk({ url, seconds, connections: P.connections, env: { ...base, ...s.env("warm") }, pids });
+    }
+  };
+
+  const measure = async (s) => {
+    const url = `${urls[s.worker]}/v1/query`;
+    await warm(s, url);
+    const env = s.env("measure");
+    const statsBefore = P.sampleS ? null : await stats();
+    const run = await runWrk({
+      url,
+      seconds: P.measureS,
+      connections: P.connections,
+      env: { ...base, ...env, ...(P.sampleS ? {} : { BENCH_AGGREGATE: "1" }) },
+      pids,
+    });
+    const r = (results[s.id] ??= { id: s.id, label: s.label, worker: s.worker, runs: [] });
+    r.runs.push(strip(run));
+    // More requests than distinct keys in the slice: the rest were repeats (answered from the
+    // isolate's memory of unknown keys), which the report says.
+    if (s.distinctKeys && run.requests > Number(env.BENCH_KEYS_COUNT)) r.keysReused = true;
+    if (run.socketErrors > 0) problems.push(`${s.id}: ${run.socketErrors} socket errors/timeouts (${JSON.stringify(run.errors)})`);
+    if (s.strict && run.non2xx > 0) problems.push(`${s.id}: ${run.non2xx} non-2xx responses in a measured run`);
+    if (!P.sampleS) r.sampleRun = { run, before: statsBefore, after: await stats() };
+    say(
+      `${s.id}: ${run.rps.toFixed(0)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, p99 ${run.latencyMs.p99.toFixed(2)} ms, ` +
+        `workerd ${run.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${run.cpu.otherCores.toFixed(2)} cores`,
+    );
+  };
+
+  /** Store counts: Server-Timing of every response of an aggregating run, plus the filter calls. */
+  const sample = async (s) => {
+    const r = results[s.id];
+    let { run, before, after } = r.sampleRun ?? {};
+    if (!run) {
+      const url = `${urls[s.worker]}/v1/query`;
+      const seconds = s.long ? P.longSampleS : P.sampleS;
+      before = await stats();
+      run = await runWrk({ url, seconds, connections: P.connections, env: { ...base, ...s.env("sample"), BENCH_AGGREGATE: "1" }, pids });
+      after = await stats();
+    }
+    delete r.sampleRun;
+    r.sample = strip(run);
+    r.counts = perRequest(run.aggregate);
+    // Filter calls are counted in the keygate isolate (the mf/b/edge Workers have their own).
+    r.ratelimitPerRequest = s.worker === "keygate" && r.counts ? (after.ratelimitCalls - before.ratelimitCalls) / run.requests : null;
+    if (s.expect && r.counts) {
+      const unexpected = Object.entries(r.counts.statuses).filter(([code]) => !s.expect.includes(code)).reduce((n, [, c]) => n + c, 0);
+      if (unexpected > (s.tolerate ?? 0)) problems.push(`${s.id}: ${unexpected} responses with unexpected statuses ${JSON.stringify(r.counts.statuses)}`);
+    }
+  };
+
+  for (let round = 1; round <= P.rounds; round++) {
+    say(`round ${round} of ${P.rounds}`);
+    for (const s of scenarios) await measure(s);
+  }
+  say(P.sampleS ? `sampling Server-Timing, ${P.sampleS} s or ${P.longSampleS} s per scenario` : "store counts from the measured runs");
+  for (const s of scenarios) await sample(s);
+  say("the same pass-through and hot path with Miniflare's outbound interceptor");
+  for (const s of mfScenarios) {
+    await measure(s);
+    await sample(s);
+  }
+  const hotCounts = results.b.counts;
+  const hotKvReads = hotCounts ? Math.round(hotCounts.kvReads * hotCounts.sampled) : 0;
+  if (
+    hotCounts &&
+    (hotCounts.d1Reads + hotCounts.d1Writes > 0 || hotCounts.kvWrites > 0 || hotKvReads > hotKvReadsAllowed(results.b.sample.seconds, P.connections))
+  ) {
+    problems.push(`b: the hot path touched D1 or KV beyond its periodic cache refresh (${JSON.stringify(hotCounts)})`);
+  }
+
+  // ---- accuracy: small buckets, many clients, two isolates ----
+  say(`accuracy: ${P.accuracyClients} concurrent clients, ${ACCURACY_BUCKETS.length} keys, 2 isolates, ${P.accuracyS} s`);
+  const accuracy = await measureAccuracy([urls.keygate, urls["keygate-b"]], accuracyKeys);
+  for (const a of accuracy.keys) if (a.overAdmitted > 0 || a.windowOver > 0) problems.push(`accuracy: over-admission on ${a.label}`);
+
+  // ---- simulated edge: delayed object calls, with and without leases ----
+  const edge = [];
+  for (const v of EDGE_VARIANTS) {
+    const url = `${urls[edgeName(v)]}/v1/query`;
+    const env = { ...base, BENCH_KEYS_FILE: edgeKeysFile, BENCH_KEY_PER_THREAD: "1", BENCH_THINK_MS: String(EDGE.thinkMs) };
+    const opts = { url, connections: EDGE.keys, threads: EDGE.keys, pids };
+    if (P.edgeWarmS) await runWrk({ ...opts, seconds: P.edgeWarmS, env });
+    else await Promise.all(edgeKeys.map((k) => warmByFetch(url, k.key, 3)));
+    say(`edge ${v.delayMs} ms, leases ${v.leases ? "on" : "off"}: measuring ${P.edgeS} s`);
+    const run = await runWrk({ ...opts, seconds: P.edgeS, env: { ...env, BENCH_AGGREGATE: "1" } });
+    edge.push({ ...v, run: strip(run), counts: perRequest(run.aggregate) });
+    if (run.socketErrors > 0) problems.push(`edge ${edgeName(v)}: ${run.socketErrors} socket errors`);
+    const bad = Object.entries(run.aggregate?.statuses ?? {}).filter(([c]) => c !== "200");
+    if (bad.length) problems.push(`edge ${edgeName(v)}: non-200 responses ${JSON.stringify(run.aggregate.statuses)}`);
+  }
+
+  // ---- background work of the key objects: usage flushes to D1, alarms, tenant-quota calls ----
+  const objectStats = (await stats()).objects;
+  const flushed = async (keyId) => (await db.prepare("SELECT total_requests AS n FROM api_keys WHERE id = ?").bind(keyId).first())?.n ?? 0;
+  const background = {
+    hot: { keyId: hot.id, flushedRequests: await flushed(hot.id), ...(objectStats[hot.id] ?? {}) },
+    tiny: { keyId: tiny.id, flushedRequests: await flushed(tiny.id), ...(objectStats[tiny.id] ?? {}) },
+  };
+
+  const machine = {
+    nproc: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? "?",
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    kernel: `${os.type()} ${os.release()}`,
+  };
+  const versions = {
+    node: process.version,
+    workerd: execFileSync(workerdExe, ["--version"], { encoding: "utf8" }).trim(),
+    wrangler: pkgVersion("wrangler"),
+    miniflare: pkgVersion("miniflare"),
+    wrk: spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0].replace(/ Copyright.*/, "").trim() || "?",
+    compatibilityDate: stack.compatibilityDate,
+  };
+  const data = summarize({
+    mode: P.mode,
+    date: new Date().toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    machine,
+    versions,
+    settings: { ...P, bundleSize, floodKeys: FLOOD_KEYS, edge: EDGE },
+    results,
+    accuracy,
+    edge,
+    background,
+    waits,
+    problems,
+  });
+  const outDir = path.join(BENCH, "results");
+  mkdirSync(outDir, { recursive: true });
+  const name = smoke ? "smoke" : "latest";
+  writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(data, null, 2) + "\n");
+  const md = renderMarkdown(data);
+  writeFileSync(path.join(outDir, `${name}.md`), md);
+  process.stdout.write(md);
+  say(`wrote bench/results/${name}.md and ${name}.json in ${data.durationS} s`);
+  if (problems.length) {
+    say(`FAILED invariants:\n  ${problems.join("\n  ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+function strip(run) {
+  const { wrkStdout, aggregate, ...rest } = run;
+  return rest;
+}
+
+function pkgVersion(name) {
+  return JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+}
+
+const headers = (key, ip = CLIENT_IP) => ({
+  ...(key ? { authorization: `Bearer ${key}` } : {}),
+  "content-type": "application/json",
+  "cf-connecting-ip": ip,
+});
+
+async function warmByFetch(url, key, n) {
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(url, { method: "POST", headers: headers(key), body: BODY, signal: AbortSignal.timeout(10_000) });
+    await r.arrayBuffer();
+  }
+}
+
+function serverTiming(value) {
+  const out = {};
+  for (const m of (value ?? "").matchAll(/([\w-]+);desc="(\d+)"/g)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/**
+ * Concurrent fetch loops (this process), spread over the keys and over two isolates that share the
+ * keys' objects. Per key: admitted (200) against capacity + refill × the key's elapsed time, from
+ * the first request sent to the last answer received (a window containing every debit), and the
+ * most admitted in any 1-second window, counting only requests sent and answered inside it.
+ */
+async function measureAccuracy(bases, keys) {
+  const per = keys.map((k) => ({ ...k, admitted: 0, refused: 0, other: {}, doCalls: 0, first: Infinity, last: 0, spans: [] }));
+  const deadline = performance.now() + P.accuracyS * 1000;
+  await Promise.all(
+    Array.from({ length: P.accuracyClients }, async (_, i) => {
+      const k = per[i % per.length];
+      const base = bases[Math.floor(i / per.length) % bases.length];
+      while (performance.now() < deadline) {
+        const sent = performance.now();
+        if (sent < k.first) k.first = sent;
+        const r = await fetch(`${base}/v1/query`, { method: "POST", headers: headers(k.key), body: BODY, signal: AbortSignal.timeout(10_000) });
+        await r.arrayBuffer();
+        const received = performance.now();
+        if (received > k.last) k.last = received;
+        k.doCalls += serverTiming(r.headers.get("server-timing"))["do-call"] ?? 0;
+        if (r.status === 200) {
+          k.admitted++;
+          k.spans.push([sent, received]);
+        } else if (r.status === 429) k.refused++;
+        else k.other[r.status] = (k.other[r.status] ?? 0) + 1;
+      }
+    }),
+  );
+  return {
+    clients: P.accuracyClients,
+    isolates: bases.length,
+    seconds: P.accuracyS,
+    keys: per.map((k) => {
+      const elapsedS = (k.last - k.first) / 1000;
+      const max = k.capacity + k.refillPerSecond * elapsedS;
+      const spans = k.spans.sort((a, b) => a[0] - b[0]);
+      let windowMax = 0;
+      for (let i = 0; i < spans.length; i++) {
+        let n = 0;
+        for (let j = i; j < spans.length && spans[j][0] < spans[i][0] + 1000; j++) if (spans[j][1] <= spans[i][0] + 1000) n++;
+        windowMax = Math.max(windowMax, n);
+      }
+      const windowBound = k.capacity + k.refillPerSecond * 1;
+      const requests = k.admitted + k.refused + Object.values(k.other).reduce((a, b) => a + b, 0);
+      return {
+        label: `capacity ${k.capacity}, refill ${k.refillPerSecond}/s`,
+        capacity: k.capacity,
+        refillPerSecond: k.refillPerSecond,
+        elapsedS,
+        requests,
+        admitted: k.admitted,
+        refused: k.refused,
+        other: k.other,
+        theoreticalMax: max,
+        overAdmitted: Math.max(0, k.admitted - Math.floor(max + 1e-9)),
+        underAdmitted: max - k.admitted,
+        windowMax,
+        windowBound,
+        windowOver: Math.max(0, windowMax - Math.floor(windowBound + 1e-9)),
+        doCallsPerRequest: requests ? k.doCalls / requests : 0,
+      };
+    }),
+  };
+}
+
+main().then(
+  async (code) => {
+    await cleanup();
+    process.exit(code);
+  },
+  async (err) => {
+    console.error(err);
+    await cleanup();
+    process.exit(1);
+  },
+);
