@@ -90,6 +90,17 @@ export async function readBoundedBody(req: Request, limit: number): Promise<Arra
   if (req.body === null) return null;
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (declared > limit) throw tooLarge(limit);
+  if (Number.isFinite(declared)) {
+    // The common case: a declared length within the limit, read in one go (cheaper than a reader).
+    let body: ArrayBuffer;
+    try {
+      body = await req.arrayBuffer();
+    } catch {
+      throw new Problem("bad-request", { detail: "The request body ended early or could not be read." });
+    }
+    if (body.byteLength > limit) throw tooLarge(limit);
+    return body.byteLength === 0 ? null : body;
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
