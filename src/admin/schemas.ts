@@ -1,18 +1,17 @@
 // Wire shapes of the admin API. Timestamps are ISO 8601 on the wire and epoch ms in D1.
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, AuditRow, KeySecretRow, TenantRow } from "../db/schema.ts";
-import { KEY_LIKE } from "../keys/format.ts";
+import { containsKeyLike } from "../keys/format.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
 import { effectiveLimits, PLAN_NAMES, rateLimitOf } from "../tenants/plans.ts";
 
 /** Free text that is stored and echoed. A pasted key would end up in D1, audit and responses. */
-const KEY_LIKE_ONE = new RegExp(KEY_LIKE.source);
 export const text = (max: number) =>
   z
     .string()
     .trim()
     .max(max)
-    .refine((s) => !KEY_LIKE_ONE.test(s), "looks like an API key; never paste a secret here");
+    .refine((s) => !containsKeyLike(s), "looks like an API key; never paste a secret here");
 export const label = (max: number) => text(max).pipe(z.string().min(1));
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

@@ -1,6 +1,6 @@
 // Where a client may put its key: `Authorization: Bearer <key>` or `X-API-Key: <key>`. Nowhere
 // else: a key in a URL ends up in proxy logs, browser history and Referer headers.
-import { KEY_LIKE } from "../keys/format.ts";
+import { containsKeyLike } from "../keys/format.ts";
 import { Problem } from "./problem.ts";
 
 const BEARER = /^Bearer +([^\s,]+) *$/i;
@@ -41,7 +41,7 @@ export function extractCredential(headers: Headers): string | null {
 
 /** A key-shaped string anywhere in the URL, or a query parameter named like a credential. */
 export function rejectCredentialInUrl(url: URL): void {
-  let found = new RegExp(KEY_LIKE.source).test(safeDecode(url.pathname + url.search));
+  let found = containsKeyLike(safeDecode(url.pathname + url.search));
   for (const name of url.searchParams.keys()) {
     if (QUERY_KEY_NAMES.has(name.toLowerCase())) found = true;
   }

@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import { openStores } from "../db/client.ts";
 import { clientIp, countFailure, refuseIfBlocked } from "../keys/auth-failures.ts";
-import { KEY_LIKE } from "../keys/format.ts";
+import { containsKeyLike } from "../keys/format.ts";
 import { verifyKey } from "../keys/verify.ts";
 import type { AppEnv } from "./context.ts";
 import { extractCredential, rejectAmbiguousPath, rejectCredentialInUrl } from "./credential.ts";
@@ -51,7 +51,7 @@ const REQUEST_ID = /^[\w\-=.:]{1,128}$/;
 
 /** An incoming X-Request-Id is kept when it is short, plain and not a key; otherwise a new one. */
 export function acceptedRequestId(incoming: string | undefined): string {
-  if (incoming && REQUEST_ID.test(incoming) && !new RegExp(KEY_LIKE.source).test(incoming)) return incoming;
+  if (incoming && REQUEST_ID.test(incoming) && !containsKeyLike(incoming)) return incoming;
   return crypto.randomUUID();
 }
 

@@ -27,10 +27,6 @@ export async function countFailure(limiter: RateLimit, ip: string): Promise<void
   }
 }
 
-export function resetAuthFailures(): void {
-  blocked.clear();
-}
-
 function tooMany(): Problem {
   return new Problem("too-many-auth-failures", {
     detail: "Too many requests with invalid API keys from this address. Wait and retry with a valid key.",

@@ -9,8 +9,14 @@ export type KeyEnvironment = "live" | "test";
 export const RANDOM_LENGTH = 32; // 190 bits of entropy
 export const CHECKSUM_LENGTH = 6; // 62^6 > 2^32
 export const KEY_PATTERN = /^kg_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
-/** Finds key-shaped strings anywhere in text: used to scrub logs and to spot keys in URLs. */
+/** Finds key-shaped strings anywhere in text (global: for replace, as in scrubbing logs). */
 export const KEY_LIKE = /kg_(?:live|test)_[0-9A-Za-z]{8,}/g;
+const KEY_LIKE_ONCE = new RegExp(KEY_LIKE.source);
+
+/** Whether text holds anything key-shaped (a URL, a header, a free-text field). */
+export function containsKeyLike(text: string): boolean {
+  return KEY_LIKE_ONCE.test(text);
+}
 const MAX_KEY_LENGTH = 64;
 
 export function checksumOf(head: string): string {
