@@ -72,7 +72,7 @@ export function createApp() {
     const problem = allowed
       ? new Problem("method-not-allowed", { detail: `Use ${allowed.join(", ")}.`, headers: { Allow: allowed.join(", ") } })
       : new Problem("not-found", { detail: "No such route." });
-    return problemResponse(problem, c.get("requestId"), loggablePath(new URL(c.req.url)));
+    return problemResponse(problem, c.get("requestId"), loggablePath(c.get("url")));
   });
 
   app.onError((err, c) => {
@@ -81,7 +81,7 @@ export function createApp() {
       // The client gets an opaque 500 with the request id; the log gets the cause (scrubbed).
       log("error", "unhandled", { requestId: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined });
     }
-    return problemResponse(problem, c.get("requestId"), loggablePath(new URL(c.req.url)));
+    return problemResponse(problem, c.get("requestId"), loggablePath(c.var.url ?? new URL(c.req.url)));
   });
 
   return app;

@@ -6,6 +6,8 @@ export type AppEnv = {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** The request URL, parsed once by the first stage (accessLog) for every later one. */
+    url: URL;
     stores: Stores;
     /** Run after the response; every deferred promise is awaited before the access log line. */
     defer: (promise: Promise<unknown>) => void;

@@ -12,6 +12,8 @@ import { Problem } from "./problem.ts";
 /** Opens the metered stores and the request's deferred-work list; logs one line per request. */
 export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
+  const url = new URL(c.req.url);
+  c.set("url", url);
   const stores = openStores(c.env);
   const deferred: Promise<unknown>[] = [];
   c.set("stores", stores);
@@ -22,7 +24,6 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   c.res.headers.set("X-Request-Id", c.get("requestId"));
   if (c.env.EXPOSE_STORE_METRICS === "true") c.res.headers.set("Server-Timing", stores.meter.serverTiming());
-  const url = new URL(c.req.url);
   const principal = c.var.principal;
   const problem = c.error instanceof Problem ? c.error : undefined;
   const line = {
@@ -65,7 +66,7 @@ export function loggablePath(url: URL): string {
 
 /** A key anywhere in the URL, or a path that could be read two ways, is refused up front. */
 export const urlHygiene: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const url = new URL(c.req.url);
+  const url = c.get("url");
   rejectCredentialInUrl(url);
   rejectAmbiguousPath(url);
   await next();

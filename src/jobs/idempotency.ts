@@ -56,7 +56,7 @@ export async function withIdempotency(c: Context<AppEnv>, body: ArrayBuffer | nu
   if (key === null) return work();
   const { d1 } = c.get("stores");
   const tenantId = c.get("principal").key.tenantId;
-  const url = new URL(c.req.url);
+  const url = c.get("url");
   // The query is forwarded and signed, so it is part of what makes two requests the same.
   const print = await fingerprint(c.req.method, url.pathname + url.search, body);
   const now = Date.now();

@@ -14,7 +14,7 @@ import { forwardToOrigin, readBoundedBody } from "./forward.ts";
 export function registerProxyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.all("/v1/*", async (c, next) => {
     // The parsed URL's path, the one forwarded and signed (Hono's c.req.path is percent-decoded).
-    const route = matchRoute(proxyRoutes(c.env), new URL(c.req.url).pathname);
+    const route = matchRoute(proxyRoutes(c.env), c.get("url").pathname);
     if (!route) return next(); // not ours either: 404
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;
     if (!(route.methods as string[]).includes(method)) {

@@ -39,7 +39,7 @@ export type ForwardOptions = { body: ArrayBuffer | null; jobId?: string; path?: 
 export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: ForwardOptions): Promise<Response> {
   const { key } = c.get("principal");
   const requestId = c.get("requestId");
-  const incoming = new URL(c.req.url);
+  const incoming = c.get("url");
   const { url, send } = target(c.env, route, opts.path ?? incoming.pathname, opts.path ? "" : incoming.search);
 
   const headers = forwardableHeaders(c.req.raw.headers);
