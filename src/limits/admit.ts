@@ -103,7 +103,8 @@ function trackUsage(c: Context<AppEnv>, route: string, status: number): void {
 
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-function refusal(c: Context<AppEnv>, decision: Exclude<Decision, { ok: true }>, scope: string | null): Problem {
+/** An answer of the object other than "unavailable" (handled before: it may fail open). */
+function refusal(c: Context<AppEnv>, decision: Exclude<Decision, { ok: true } | { reason: "unavailable" }>, scope: string | null): Problem {
   const { key } = c.get("principal");
   const cause = JSON.stringify({ keyId: key.keyId, tenantId: key.tenantId, source: "limiter", reason: decision.reason });
   switch (decision.reason) {
@@ -118,8 +119,6 @@ function refusal(c: Context<AppEnv>, decision: Exclude<Decision, { ok: true }>, 
         : new Problem(`${decision.reason}-key`, { detail: `The API key is ${decision.reason}.`, cause });
     case "scope":
       return insufficientScope(scope ?? "", key.keyId, "limiter");
-    case "unavailable":
-      return new Problem("limiter-unavailable", { headers: { "Retry-After": "1" } });
     case "burst":
     case "month": {
       const t = retryAfterSeconds(decision.retryAfterMs);
