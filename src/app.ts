@@ -25,6 +25,30 @@ import { registerProxyRoutes } from "./proxy/dispatch.ts";
 import { registerJwksRoute } from "./proxy/jwks.ts";
 import { methodNotAllowed } from "./http/routes-index.ts";
 
+type SecureHeadersOptions = NonNullable<Parameters<typeof secureHeaders>[0]>;
+const API_SECURITY_HEADERS: SecureHeadersOptions = {
+  crossOriginResourcePolicy: "same-origin",
+  xFrameOptions: "DENY",
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+};
+const DOCUMENT_SECURITY_HEADERS: SecureHeadersOptions = {
+  // The page is static HTML with one inline <style>: nothing else may load, frame it or submit.
+  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+  crossOriginOpenerPolicy: true,
+  originAgentCluster: true,
+  // The rest were set by the API set above.
+  crossOriginResourcePolicy: false,
+  referrerPolicy: false,
+  strictTransportSecurity: false,
+  xContentTypeOptions: false,
+  xFrameOptions: false,
+};
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -35,8 +59,11 @@ export function createApp() {
   // 1. Identify the request: a valid incoming X-Request-Id is kept, otherwise one is generated.
   //    Hono's own check would keep a key pasted into the header, so keygate's rule decides.
   app.use(requestId({ headerName: "", generator: (c) => acceptedRequestId(c.req.header("x-request-id")) }));
-  // 2. Security headers on every response, errors included.
-  app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
+  // 2. Security headers on every response, errors included: the set an API needs (OWASP REST
+  //    cheat sheet). Headers that only matter to a page a browser renders are added on /docs alone,
+  //    since each is one more header write on every forwarded response.
+  app.use(secureHeaders(API_SECURITY_HEADERS));
+  app.use("/docs", secureHeaders(DOCUMENT_SECURITY_HEADERS));
   // 3. Metered stores for this request, and one access-log line at the end (path only, no query).
   app.use(accessLog);
   // 4. A key in the URL is refused before anything else reads or logs it; so is a path that an

@@ -27,4 +27,15 @@ function forList(list: string): MiddlewareHandler {
   return handler;
 }
 
-export const corsFromConfig: MiddlewareHandler<AppEnv> = (c, next) => forList(c.env.CORS_ORIGINS ?? "")(c, next);
+export const corsFromConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const list = c.env.CORS_ORIGINS ?? "";
+  // Not a browser (no Origin header), which is most API traffic: there is nothing to allow, and
+  // Hono's cors() would write its headers onto a placeholder response that the real one then has
+  // to be merged with. Caches still learn that the answer depends on Origin.
+  if (!c.req.raw.headers.has("origin")) {
+    await next();
+    if (list !== "") c.res.headers.append("Vary", "Origin");
+    return;
+  }
+  return forList(list)(c, next);
+};

@@ -25,6 +25,12 @@ describe("public routes", () => {
     expect(html).toContain("/v1/keys/{id}/roll");
     expect(html).toContain("https://keygate.dev/problems/unknown-key");
     expect(html).not.toMatch(/<script|<link|@import|src="http/i);
+    // A page a browser renders gets the document headers too: nothing may load, frame or submit it.
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 
   it("sets security headers and keeps a valid incoming request id", async () => {
@@ -32,6 +38,12 @@ describe("public routes", () => {
     expect(res.headers.get("x-request-id")).toBe("trace-abc-123");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("strict-transport-security")).toMatch(/max-age/);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    // Headers that only matter to rendered pages are left off API responses.
+    expect(res.headers.get("cross-origin-opener-policy")).toBeNull();
+    expect(res.headers.get("x-xss-protection")).toBeNull();
     const bad = await call("/health", { headers: { "X-Request-Id": "bad id with spaces\u0001" } });
     expect(bad.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });

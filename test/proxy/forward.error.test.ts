@@ -92,4 +92,11 @@ describe("CORS", () => {
     expect(actual.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(actual.headers.get("access-control-expose-headers")).toContain("RateLimit");
   });
+
+  it("gives a request without Origin (not a browser) no CORS headers, but Vary: Origin for caches", async () => {
+    const res = await call("/v1/query", { key: client.key, body: {} });
+    expect(res.status).toBe(200);
+    expect([...res.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
+    expect(res.headers.get("vary")).toMatch(/\bOrigin\b/);
+  });
 });
