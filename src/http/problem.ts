@@ -73,7 +73,12 @@ export class Problem extends Error {
   readonly kind: ProblemKind;
   readonly options: ProblemOptions;
   constructor(kind: ProblemKind, options: ProblemOptions = {}) {
+    // A refusal is an answer, not a fault: no stack trace is captured (it would never be read, and
+    // capturing one costs more than the rest of a refusal). Errors that are faults keep theirs.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(options.detail ?? PROBLEMS[kind].title);
+    Error.stackTraceLimit = limit;
     this.kind = kind;
     this.options = options;
   }

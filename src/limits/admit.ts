@@ -28,7 +28,7 @@ export function admit(access: RouteAccess, policy: AdmissionPolicy = {}): Middle
     const record = (status: number) => trackUsage(c, route, status);
     let decision: Decision;
     try {
-      decision = await admitRequest(c.get("stores").keyLimiter(key.keyId), key, tenant, scope, cost);
+      decision = await admitRequest(() => c.get("stores").keyLimiter(key.keyId), key, tenant, scope, cost);
     } catch (err) {
       log("error", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
       decision = { ok: false, reason: "unavailable" };

@@ -72,7 +72,8 @@ export function authStateOf(key: KeySnapshot): AuthState {
  * otherwise through the key's object. Concurrent requests of this isolate share one call.
  */
 export async function admitRequest(
-  limiter: Limiter,
+  /** The key's object, made only when it is called (most requests spend from the lease). */
+  limiter: () => Limiter,
   key: KeySnapshot,
   tenant: TenantSnapshot,
   scope: string | null,
@@ -89,7 +90,7 @@ export async function admitRequest(
     if (!running) break;
     await running.catch(() => undefined);
   }
-  return callObject(limiter, key, tenant, scope, cost);
+  return callObject(limiter(), key, tenant, scope, cost);
 }
 
 function fromLease(keyId: string, scope: string | null, cost: number, now: number): Decision | null {

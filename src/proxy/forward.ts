@@ -79,10 +79,9 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
       ? new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } })
       : new Problem("origin-unreachable", { detail: "The origin could not be reached.", extensions: { gateway: true } });
   }
-  // Passed through unchanged (any status); keygate adds only its own fields afterwards.
-  const out = new Response(response.body, { status: response.status, statusText: response.statusText, headers: passableResponseHeaders(response.headers) });
-  out.headers.set("x-request-id", requestId);
-  return out;
+  // Passed through unchanged (any status); keygate adds only its own fields afterwards (the
+  // pipeline sets X-Request-Id on every response, over any the origin sent).
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: passableResponseHeaders(response.headers) });
 }
 
 /** The request body, read once and bounded: the digest needs all of it. */

@@ -28,20 +28,18 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trail
 /** Set by fetch itself for the new request. */
 const FRAMING = ["host", "content-length"];
 
+/** Every exact name dropped on the way in: one Set lookup per header on every forwarded request. */
+const DROPPED = new Set([...CREDENTIALS, ...OURS, ...ROUTING, ...HOP_BY_HOP, ...FRAMING]);
+
 function dropped(name: string): boolean {
-  return (
-    CREDENTIALS.includes(name) ||
-    OURS.includes(name) ||
-    ROUTING.includes(name) ||
-    HOP_BY_HOP.includes(name) ||
-    FRAMING.includes(name) ||
-    DROPPED_PREFIXES.some((p) => name.startsWith(p))
-  );
+  return DROPPED.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p));
 }
 
 /** The names a Connection header lists are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionNamed(headers: Headers): string[] {
-  return (headers.get("connection") ?? "")
+  const connection = headers.get("connection");
+  if (connection === null) return [];
+  return connection
     .split(",")
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
@@ -51,17 +49,22 @@ function connectionNamed(headers: Headers): string[] {
 export function forwardableHeaders(incoming: Headers): Headers {
   const named = connectionNamed(incoming);
   const out = new Headers();
+  // Headers iterates lowercase names, repeated ones joined (set-cookie aside, never sent by clients).
   for (const [name, value] of incoming) {
-    const lower = name.toLowerCase();
-    if (!dropped(lower) && !named.includes(lower)) out.append(lower, value);
+    if (!dropped(name) && !named.includes(name)) out.append(name, value);
   }
   return out;
 }
 
+const DROPPED_FROM_RESPONSE = new Set([...HOP_BY_HOP, "set-cookie"]);
+
 /** An origin's response headers, minus hop-by-hop ones, CORS (keygate's own allowlist decides) and cookies. */
 export function passableResponseHeaders(incoming: Headers): Headers {
-  const out = new Headers(incoming);
-  for (const name of [...HOP_BY_HOP, ...connectionNamed(incoming), "set-cookie"]) out.delete(name);
-  for (const name of [...out.keys()]) if (name.startsWith("access-control-")) out.delete(name);
+  const named = connectionNamed(incoming);
+  const out = new Headers();
+  for (const [name, value] of incoming) {
+    if (DROPPED_FROM_RESPONSE.has(name) || named.includes(name) || name.startsWith("access-control-")) continue;
+    out.append(name, value);
+  }
   return out;
 }

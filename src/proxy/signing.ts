@@ -21,17 +21,24 @@ export const IDENTITY_HEADERS = [
 export const JOB_HEADER = "x-keygate-job-id";
 
 /** The covered components of a forwarded request, in the order they are signed. */
-export function signedComponents(hasBody: boolean, hasJob: boolean): string[] {
-  return [
-    "@method",
-    "@authority",
-    "@path",
-    "@query",
-    ...(hasBody ? ["content-digest"] : []),
-    ...IDENTITY_HEADERS,
-    ...(hasJob ? [JOB_HEADER] : []),
-  ];
+export function signedComponents(hasBody: boolean, hasJob: boolean): readonly string[] {
+  return COMPONENTS[Number(hasBody) * 2 + Number(hasJob)]!;
 }
+
+// The four lists signedComponents can answer, built once: they are signed on every request.
+const COMPONENTS = [false, true].flatMap((hasBody) =>
+  [false, true].map((hasJob) =>
+    Object.freeze([
+      "@method",
+      "@authority",
+      "@path",
+      "@query",
+      ...(hasBody ? ["content-digest"] : []),
+      ...IDENTITY_HEADERS,
+      ...(hasJob ? [JOB_HEADER] : []),
+    ]),
+  ),
+);
 
 export type SigningVars = { SIGNING_KEY?: string; SIGNING_KEY_PREVIOUS?: string };
 export type SigningKey = { kid: string; privateKey: CryptoKey };
@@ -43,6 +50,7 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const KID = /^[A-Za-z0-9._:~+\/=-]{1,128}$/;
 
 let cache: { raw: string; signing: Promise<Signing> } | null = null;
+const encoder = new TextEncoder();
 
 /**
  * The active private key and the published JWKS, parsed and checked once per isolate (per value of
@@ -134,7 +142,7 @@ export async function contentDigest(body: ArrayBuffer | Uint8Array): Promise<str
 
 export type SignatureHeaders = { "Signature-Input": string; Signature: string };
 /** `nonce`: unique per forwarded request, so an origin can refuse a replay within the window. */
-export type SignOptions = { created: number; expires: number; components: string[]; nonce?: string };
+export type SignOptions = { created: number; expires: number; components: readonly string[]; nonce?: string };
 
 /** Signs a request per RFC 9421 and returns the two headers to set on it. */
 export async function signRequest(
@@ -150,7 +158,7 @@ export async function signRequest(
     alg: SIGNATURE_ALG,
   });
   const base = signatureBase(input, opts.components, params);
-  const sig = await crypto.subtle.sign(ED25519, key.privateKey, new TextEncoder().encode(base));
+  const sig = await crypto.subtle.sign(ED25519, key.privateKey, encoder.encode(base));
   return {
     "Signature-Input": `${SIGNATURE_LABEL}=${params}`,
     Signature: `${SIGNATURE_LABEL}=:${base64(new Uint8Array(sig))}:`,
@@ -162,24 +170,40 @@ export async function signRequest(
  * Strings, then created, expires, keyid, alg, serialized per RFC 8941 §4.1.
  */
 export function signatureParams(
-  components: string[],
+  components: readonly string[],
   p: { created: number; expires: number; keyid: string; alg: string; nonce?: string },
 ): string {
-  if (new Set(components).size !== components.length) throw new Error("a component is listed twice");
   if (!Number.isSafeInteger(p.created) || !Number.isSafeInteger(p.expires)) throw new Error("created and expires must be integers (unix seconds)");
   if (p.expires <= p.created) throw new Error("expires must be after created");
   const nonce = p.nonce === undefined ? "" : `;nonce=${sfString(p.nonce)}`;
-  return `(${components.map(sfString).join(" ")});created=${p.created};expires=${p.expires}${nonce};keyid=${sfString(p.keyid)};alg=${sfString(p.alg)}`;
+  return `${serialized(components).innerList};created=${p.created};expires=${p.expires}${nonce};keyid=${sfString(p.keyid)};alg=${sfString(p.alg)}`;
+}
+
+type SerializedComponents = { innerList: string; names: string[] };
+const serializedLists = new WeakMap<readonly string[], SerializedComponents>();
+
+/** A component list checked and serialized once per list (the forwarded ones are constants). */
+function serialized(components: readonly string[]): SerializedComponents {
+  let s = serializedLists.get(components);
+  if (!s) {
+    if (new Set(components).size !== components.length) throw new Error("a component is listed twice");
+    const names = components.map(sfString);
+    s = { innerList: `(${names.join(" ")})`, names };
+    // Only a frozen list is cached: a mutable one could change after being checked.
+    if (Object.isFrozen(components)) serializedLists.set(components, s);
+  }
+  return s;
 }
 
 /**
  * The signature base (RFC 9421 §2.5): one `"<component>": <value>` line per covered component, in
  * order, then the `"@signature-params"` line, lines joined by LF with no trailing newline.
  */
-export function signatureBase(input: { method: string; url: URL; headers: Headers }, components: string[], params: string): string {
-  const lines = components.map((c) => `${sfString(c)}: ${componentValue(input, c)}`);
-  lines.push(`"@signature-params": ${params}`);
-  return lines.join("\n");
+export function signatureBase(input: { method: string; url: URL; headers: Headers }, components: readonly string[], params: string): string {
+  const { names } = serialized(components);
+  let base = "";
+  for (let i = 0; i < components.length; i++) base += `${names[i]}: ${componentValue(input, components[i]!)}\n`;
+  return `${base}"@signature-params": ${params}`;
 }
 
 function componentValue(input: { method: string; url: URL; headers: Headers }, component: string): string {
@@ -218,7 +242,12 @@ function sfString(s: string): string {
   return `"${s.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
 }
 
+// workerd has Uint8Array.prototype.toBase64 (native, one call); Node 22, which imports this file
+// in tests and the CLI, does not yet.
+const nativeBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
+
 function base64(bytes: Uint8Array): string {
+  if (nativeBase64) return nativeBase64.call(bytes);
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);

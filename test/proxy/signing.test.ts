@@ -63,7 +63,7 @@ const ingest: Spec = {
 const query: Spec = { method: "GET", url: "https://query.origin.test:8443/v1/query", headers: { ...identity } };
 
 /** What the gateway does: digest, sign, and hand over the parts (mutable, to tamper with). */
-async function sign(spec: Spec, opts: { key?: SigningKey; created?: number; expires?: number; components?: string[] } = {}) {
+async function sign(spec: Spec, opts: { key?: SigningKey; created?: number; expires?: number; components?: readonly string[] } = {}) {
   const headers = new Headers(spec.headers);
   const body = spec.body === undefined ? undefined : new TextEncoder().encode(spec.body);
   if (body) headers.set("content-digest", await contentDigest(body));
