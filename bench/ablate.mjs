@@ -5,14 +5,18 @@
 // npm run bench. Each patch is an exact text replacement in bench/.build/keygate/index.js and
 // fails loudly once the source has changed so that it no longer applies.
 //
-//   node bench/ablate.mjs [rounds] [seconds]
+//   node bench/ablate.mjs [rounds] [seconds] [variant,variant+variant,...]
 //
-// Variants: orig; no-log (log() returns at once: no access-log line, no other log lines);
-// whole-body (readBoundedBody reads the body with one arrayBuffer() instead of a reader loop; no
-// streamed limit check); no-signature (signRequest returns a fixed signature: no Ed25519 sign, no
-// signature base).
+// A variant named a+b applies both patches. Without a list: every single patch and orig.
+// Patches (bench/lib/patches.mjs): no-log, no-signature, no-digest, no-secureheaders,
+// no-timeout-signal, no-response-rebuild, log-noscrub, log-constant, log-inline; stage cuts that
+// answer a constant 200 at one point (cut-at-start, cut-after-auth, cut-before-forward), so the
+// difference between two cuts is what the stages between them cost; fwd-plain(-headers), which
+// reduce forwarding to a bare fetch (diagnostic only: the pipeline then fails on the fetched
+// response's immutable headers, counted in the non-2xx column).
 import { readFileSync, writeFileSync } from "node:fs";
 import { runWrk } from "./lib/load.mjs";
+import { compose, patches } from "./lib/patches.mjs";
 import { setupData } from "./lib/setup.mjs";
 import { BUILD, buildAll, startOrigin, startWorkers } from "./lib/stack.mjs";
 
@@ -20,20 +24,7 @@ const rounds = Number(process.argv[2] ?? 2);
 const seconds = Number(process.argv[3] ?? 3);
 const BIG = { capacity: 1_000_000, refillPerSecond: 100_000 };
 
-const replace = (from, to) => (text) => {
-  if (!text.includes(from)) throw new Error(`patch no longer applies: ${from}`);
-  return text.replace(from, to);
-};
-const noLog = replace("function log(level, event, fields = {}) {\n", "function log(level, event, fields = {}) {\n  return;\n");
-const wholeBody = replace(
-  "  if (declared > limit) throw tooLarge(limit);\n  const reader = req.body.getReader();",
-  "  if (declared > limit) throw tooLarge(limit);\n  { const whole = await req.arrayBuffer(); return whole.byteLength ? whole : null; }\n  const reader = req.body.getReader();",
-);
-const noSignature = replace(
-  "async function signRequest(input2, key, opts) {\n",
-  'async function signRequest(input2, key, opts) {\n  return { "Signature-Input": "kg=()", Signature: "kg=:AA==:" };\n',
-);
-const variants = { orig: (t) => t, "no-log": noLog, "whole-body": wholeBody, "no-signature": noSignature };
+const variants = Object.fromEntries((process.argv[4]?.split(",") ?? Object.keys(patches)).map((name) => [name, compose(name)]));
 
 await buildAll();
 const file = `${BUILD}/keygate/index.js`;
@@ -57,8 +48,8 @@ try {
         ]) {
           await runWrk({ url, seconds: 1, connections: 32, env, pids });
           const r = await runWrk({ url, seconds, connections: 32, env, pids });
-          ((results[name] ??= {})[scenario] ??= []).push({ rps: r.rps, cpuUs: r.cpuUsPerRequest.workerd, otherCores: r.cpu.otherCores });
-          process.stderr.write(`[ablate] round ${round} ${name} ${scenario}: ${r.rps.toFixed(0)} req/s, ${r.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${r.cpu.otherCores.toFixed(2)} cores\n`);
+          ((results[name] ??= {})[scenario] ??= []).push({ rps: r.rps, cpuUs: r.cpuUsPerRequest.workerd, otherCores: r.cpu.otherCores, non2xx: r.non2xx });
+          process.stderr.write(`[ablate] round ${round} ${name} ${scenario}: ${r.rps.toFixed(0)} req/s, ${r.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${r.cpu.otherCores.toFixed(2)} cores${r.non2xx ? `, ${r.non2xx} non-2xx` : ""}\n`);
         }
       } finally {
         await stack.mf.dispose();
@@ -70,12 +61,12 @@ try {
   writeFileSync(file, original);
 }
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log("| variant | (b) req/s | (b) workerd CPU µs/req | (e') req/s | (e') workerd CPU µs/req |");
-console.log("|---|---|---|---|---|");
+console.log("| variant | (b) req/s | (b) workerd CPU µs/req | (b) non-2xx | (e') req/s | (e') workerd CPU µs/req |");
+console.log("|---|---|---|---|---|---|");
 for (const [name, r] of Object.entries(results)) {
   const b = r.b;
   const e = r["e'"];
   console.log(
-    `| ${name} | ${mean(b.map((x) => x.rps)).toFixed(0)} | ${mean(b.map((x) => x.cpuUs)).toFixed(0)} | ${mean(e.map((x) => x.rps)).toFixed(0)} | ${mean(e.map((x) => x.cpuUs)).toFixed(0)} |`,
+    `| ${name} | ${mean(b.map((x) => x.rps)).toFixed(0)} | ${mean(b.map((x) => x.cpuUs)).toFixed(0)} | ${b.reduce((n, x) => n + x.non2xx, 0)} | ${mean(e.map((x) => x.rps)).toFixed(0)} | ${mean(e.map((x) => x.cpuUs)).toFixed(0)} |`,
   );
 }

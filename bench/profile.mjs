@@ -5,18 +5,21 @@
 // time and writes the full profile (open it in Chrome DevTools → Performance) to
 // bench/results/tmp/hot-path.cpuprofile.
 //
-//   node bench/profile.mjs [seconds] [scenario]     scenario: hot (default) | passthrough
-import { mkdirSync, writeFileSync } from "node:fs";
+//   node bench/profile.mjs [seconds] [scenario]     scenario: hot (default) | blocked | passthrough
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runWrk } from "./lib/load.mjs";
+import { compose } from "./lib/patches.mjs";
 import { setupData } from "./lib/setup.mjs";
-import { BENCH, buildAll, startOrigin, startWorkers } from "./lib/stack.mjs";
+import { BENCH, BUILD, buildAll, startOrigin, startWorkers } from "./lib/stack.mjs";
 
 const seconds = Number(process.argv[2] ?? 5);
 const scenario = process.argv[3] ?? "hot";
 const BIG = { capacity: 1_000_000, refillPerSecond: 100_000 };
 
 await buildAll();
+// ABLATE=no-log+no-signature: profile the bundle with those patches (bench/lib/patches.mjs) applied.
+if (process.env.ABLATE) writeFileSync(`${BUILD}/keygate/index.js`, compose(process.env.ABLATE)(readFileSync(`${BUILD}/keygate/index.js`, "utf8")));
 const origin = await startOrigin();
 const stack = await startWorkers({ originUrl: origin.url, inspectorPort: 0 });
 try {
@@ -24,7 +27,10 @@ try {
   const hot = await createKey("hot", BIG);
   const worker = scenario === "passthrough" ? "passthrough" : "keygate";
   const url = `${stack.urls[worker]}/v1/query`;
-  const env = { BENCH_PATH: "/v1/query", BENCH_IP: "198.51.100.7", ...(worker === "keygate" ? { BENCH_KEY: hot.key } : {}) };
+  // "blocked": a malformed key from one IP, which the failure filter blocks after its first failures
+  // (the cheapest refusal: no store is read).
+  const key = scenario === "blocked" ? "kg_live_malformed" : hot.key;
+  const env = { BENCH_PATH: "/v1/query", BENCH_IP: "198.51.100.7", ...(worker === "keygate" ? { BENCH_KEY: key } : {}) };
   const pids = { workerd: stack.workerdPids, origin: origin.pid };
   await runWrk({ url, seconds: 2, connections: 32, env, pids }); // warm-up
 

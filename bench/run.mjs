@@ -143,9 +143,10 @@ async function main() {
   };
   const workerdExe = readlinkSync(`/proc/${pids.workerd[0]}/exe`);
 
-  // ---- throughput scenarios: rounds of a, b, c, d, d', e, e' on the same stack, wrk -t1 -cN ----
+  // ---- throughput scenarios: rounds of a, a+s, b, c, d, d', e, e' on the same stack, wrk -t1 -cN ----
   const scenarios = [
     { id: "a", label: "(a) bare pass-through Worker", worker: "passthrough", env: () => ({}) },
+    { id: "a+s", label: "(a+s) pass-through that signs: digest + Ed25519 signature, nothing else", worker: "signing-passthrough", env: () => ({}), expect: ["200"], strict: true },
     // b, c, d', e' are sampled for longer than the 10 s isolate cache and failure-filter windows,
     // so their per-request counts include the periodic refreshes.
     { id: "b", label: "(b) keygate hot path: cached key, lease, sign, forward", worker: "keygate", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key, long: true },

@@ -28,6 +28,7 @@ export async function buildAll() {
   await esbuild({
     entryPoints: {
       passthrough: path.join(BENCH, "passthrough.ts"),
+      "signing-passthrough": path.join(BENCH, "workers/signing-passthrough.ts"),
       "keygate-main": path.join(BENCH, "workers/keygate-main.ts"),
       "keygate-edge": path.join(BENCH, "workers/keygate-edge.ts"),
     },
@@ -80,6 +81,7 @@ export const edgeName = (v) => `edge-${v.delayMs}ms-${v.leases ? "leases" : "nol
  *                   TenantQuota objects (SQLite-backed), D1, KV and the AUTH_FAILURES binding;
  *   keygate-b       the same code in a second isolate, bound to keygate's objects by scriptName;
  *   passthrough     bench/passthrough.ts;
+ *   signing-passthrough   bench/workers/signing-passthrough.ts (the pass-through plus a signature);
  *   edge-*          the bundle behind bench/workers/keygate-edge.ts (delayed object calls), one
  *                   Worker per delay and lease setting, bound to keygate's objects;
  *   keygate-mf, passthrough-mf   the same as keygate and passthrough, but with outbound fetches
@@ -136,6 +138,11 @@ export async function startWorkers({ originUrl, inspectorPort }) {
     keygateWorker("keygate-b", "keygate-main.js", { durableObjects: objects("keygate") }),
     keygateWorker("keygate-mf", "keygate-main.js", { durableObjects: objects("keygate"), serviceBindings: {} }),
     passthrough("passthrough", native("ORIGIN")),
+    {
+      ...passthrough("signing-passthrough", native("ORIGIN")),
+      modules: [{ type: "ESModule", path: path.join(BUILD, "signing-passthrough.js") }],
+      bindings: { ORIGIN_URL: originUrl, SIGNING_KEY: vars.SIGNING_KEY },
+    },
     passthrough("passthrough-mf", {}),
     ...EDGE_VARIANTS.map((v) =>
       keygateWorker(edgeName(v), "keygate-edge.js", {
