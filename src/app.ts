@@ -71,8 +71,8 @@ export function createApp() {
   app.use(urlHygiene);
   //    CORS for the configured browser origins; preflights are answered here, without a key.
   app.use("/v1/*", corsFromConfig);
-  // 5. Authentication: per-IP failure filter → credential → format/checksum → memory/KV/D1 →
-  //    key state → tenant state.
+  // 5. Authentication: a key in any other header → credential → per-IP failure filter →
+  //    format/checksum → memory/KV/D1 → key state → tenant state.
   app.use("/v1/*", authenticate);
   //    Every authenticated response leaves with the RateLimit fields, even one refused below.
   app.use("/v1/*", rateLimitFields);

@@ -39,6 +39,25 @@ export function extractCredential(headers: Headers): string | null {
   return bearer ?? headerKey;
 }
 
+/** Where extractCredential looks, and credential headers that are never forwarded anyway. */
+const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "proxy-authorization", "cookie"]);
+
+/**
+ * A key in any other header (a custom one, X-Request-Id, a Referer whose URL holds it) would be
+ * forwarded to the origin and kept in its logs. Refused like a key in the URL: RFC 6750's
+ * invalid_request covers "more than one method for including an access token".
+ */
+export function rejectKeyInOtherHeaders(headers: Headers): void {
+  for (const [name, value] of headers) {
+    if (!CREDENTIAL_HEADERS.has(name) && containsKeyLike(value)) {
+      throw new Problem("invalid-request", {
+        detail:
+          "API keys may be sent only in Authorization: Bearer (or X-API-Key), not in other headers, where origins and proxies log them. Consider this key exposed.",
+      });
+    }
+  }
+}
+
 /** A key-shaped string anywhere in the URL, or a query parameter named like a credential. */
 export function rejectCredentialInUrl(url: URL): void {
   let found = containsKeyLike(safeDecode(url.pathname + url.search));

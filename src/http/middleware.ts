@@ -5,7 +5,7 @@ import { clientIp, countFailure, refuseIfBlocked } from "../keys/auth-failures.t
 import { containsKeyLike } from "../keys/format.ts";
 import { verifyKey } from "../keys/verify.ts";
 import type { AppEnv } from "./context.ts";
-import { extractCredential, rejectAmbiguousPath, rejectCredentialInUrl } from "./credential.ts";
+import { extractCredential, rejectAmbiguousPath, rejectCredentialInUrl, rejectKeyInOtherHeaders } from "./credential.ts";
 import { log } from "./log.ts";
 import { Problem } from "./problem.ts";
 
@@ -73,6 +73,7 @@ export const urlHygiene: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  rejectKeyInOtherHeaders(c.req.raw.headers);
   const presented = extractCredential(c.req.raw.headers);
   if (presented === null) throw new Problem("missing-credential", { detail: "Send an API key: Authorization: Bearer <key>." });
   const ip = clientIp(c.req.raw.headers);

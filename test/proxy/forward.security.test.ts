@@ -1,7 +1,7 @@
 // What a client sends that must never reach an origin: its credential, identity and signature
 // headers in any letter case and any number, forwarding and hop-by-hop headers.
 import { beforeAll, describe, expect, it } from "vitest";
-import { createKey, json, platformKey, tenantWithAdmin, call, BASE } from "../helpers.ts";
+import { createKey, json, platformKey, tenantWithAdmin, call, BASE, storeCounts } from "../helpers.ts";
 import { exports } from "cloudflare:workers";
 
 let client: { key: string; id: string };
@@ -74,6 +74,32 @@ describe("header smuggling", () => {
     const res = await call("/v1/query", { key: reader.key, body: {} });
     expect(res.status).toBe(403);
     expect(res.headers.get("www-authenticate")).toContain('scope="query"');
+  });
+});
+
+describe("a key outside the credential headers", () => {
+  it("is refused with 400 before anything is looked up, spent or forwarded, in any header", async () => {
+    const other = "kg_live_" + "A".repeat(38);
+    const cases: [string, string][] = [
+      ["X-Customer-Token", client.key],
+      ["X-Request-Id", client.key],
+      ["Referer", `https://app.example.com/?key=${other}`],
+      ["User-Agent", `script/1.0 (${other})`],
+    ];
+    for (const [name, value] of cases) {
+      const res = await call("/v1/echo/leak", { key: client.key, headers: { [name]: value } });
+      expect(res.status, name).toBe(400);
+      const problem = await json(res);
+      expect(problem.type).toBe("https://keygate.dev/problems/invalid-request");
+      expect(res.headers.get("www-authenticate")).toContain('error="invalid_request"');
+      expect(JSON.stringify(problem)).not.toContain(client.key.slice(8));
+      expect(storeCounts(res)["do-call"] ?? 0, name).toBe(0);
+    }
+  });
+
+  it("does not stop a key in its own header, once, or a cookie (never forwarded)", async () => {
+    const res = await call("/v1/echo/fine", { key: client.key, headers: { "X-API-Key": client.key, Cookie: `k=${client.key}` } });
+    expect(res.status).toBe(200);
   });
 });
 
