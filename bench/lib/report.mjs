@@ -66,9 +66,10 @@ export function summarize(d) {
       cost: costPerMillion({
         cpuMs: g.cpuUs / 1000,
         doCalls: c.doCalls + extra.alarms + extra.tenantQuotaCalls,
-        kvReads: c.kvReads,
+        // Background refreshes are billed like any other read.
+        kvReads: c.kvReads + (c.backgroundKvReads ?? 0),
         kvWrites: c.kvWrites,
-        d1RowsRead: c.d1Reads + extra.d1RowsRead,
+        d1RowsRead: c.d1Reads + (c.backgroundD1Reads ?? 0) + extra.d1RowsRead,
         d1RowsWritten: c.d1Writes + extra.d1RowsWritten,
         objectSecondsPerRequest,
       }),
@@ -127,8 +128,10 @@ export function summarize(d) {
       name: "zero D1 and KV operations per hot request",
       value:
         `${fmt(hot.counts.d1Reads + hot.counts.d1Writes, 6)} D1 and ${fmt(hot.counts.kvReads + hot.counts.kvWrites, 6)} KV operations per request ` +
-        `(Server-Timing over ${hot.counts.sampled ?? 0} requests: ${Math.round((hot.counts.kvReads + hot.counts.kvWrites) * (hot.counts.sampled ?? 0))} KV reads, the isolate's 10 s copies of key and tenant being refreshed); ` +
-        `off the request path the key's object writes ${fmt(hot.background.d1RowsWritten, 6)} D1 rows per request (usage flushes)`,
+        `(Server-Timing over ${hot.counts.sampled ?? 0} requests); ` +
+        `off the request path: ${fmt((hot.counts.backgroundKvReads ?? 0) + (hot.counts.backgroundD1Reads ?? 0), 6)} KV/D1 reads per request ` +
+        `(${Math.round(((hot.counts.backgroundKvReads ?? 0) + (hot.counts.backgroundD1Reads ?? 0)) * (hot.counts.sampled ?? 0))} background refreshes of the isolate's 10 s copies of key and tenant, which requests do not wait for) ` +
+        `and ${fmt(hot.background.d1RowsWritten, 6)} D1 rows written per request by the key's object (usage flushes)`,
       met: hotStores === 0,
     },
     { name: "zero over-admission", value: `${overAdmitted} admitted over the theoretical maximum, ${d.accuracy.keys.length} buckets, ${d.accuracy.isolates} isolates`, met: overAdmitted === 0 },

@@ -14,6 +14,11 @@ export type Stores = {
   /** The key's Durable Object (limits, quota, authoritative revocation). */
   keyLimiter: (keyId: string) => DurableObjectStub<KeyLimiter>;
   meter: StoreMeter;
+  /**
+   * The same stores for work the request starts but does not wait for (refreshing a stale cache
+   * copy), counted on their own meter (meter.background) so the request's counts stay its own.
+   */
+  background: Stores;
 };
 
 /**
@@ -25,6 +30,7 @@ export function openStores(env: Env): Stores {
   let d1: D1Database | undefined;
   let db: Database | undefined;
   let kv: KVNamespace | undefined;
+  let background: Stores | undefined;
   const metered = () => (d1 ??= meterD1(env.DB, meter));
   return {
     get db() {
@@ -38,5 +44,12 @@ export function openStores(env: Env): Stores {
     },
     keyLimiter: (keyId) => meterStub(env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName(keyId)), meter),
     meter,
+    get background() {
+      if (!background) {
+        background = openStores(env);
+        meter.background = background.meter;
+      }
+      return background;
+    },
   };
 }

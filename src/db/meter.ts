@@ -7,19 +7,28 @@ export class StoreMeter {
   kvReads = 0;
   kvWrites = 0;
   doCalls = 0;
+  /** Calls the request started but did not wait for (a cache refresh), if it started any. */
+  background?: StoreMeter;
 
+  /** The request's own calls; background ones follow as bg-* (counted when they start). */
   serverTiming(): string {
+    const own = this.metrics("");
+    return this.background ? `${own}, ${this.background.metrics("bg-")}` : own;
+  }
+
+  private metrics(prefix: string): string {
     return [
-      `do-call;desc="${this.doCalls}"`,
-      `d1-read;desc="${this.d1Reads}"`,
-      `d1-write;desc="${this.d1Writes}"`,
-      `kv-read;desc="${this.kvReads}"`,
-      `kv-write;desc="${this.kvWrites}"`,
+      `${prefix}do-call;desc="${this.doCalls}"`,
+      `${prefix}d1-read;desc="${this.d1Reads}"`,
+      `${prefix}d1-write;desc="${this.d1Writes}"`,
+      `${prefix}kv-read;desc="${this.kvReads}"`,
+      `${prefix}kv-write;desc="${this.kvWrites}"`,
     ].join(", ");
   }
 
-  toJSON() {
-    return { d1Reads: this.d1Reads, d1Writes: this.d1Writes, kvReads: this.kvReads, kvWrites: this.kvWrites, doCalls: this.doCalls };
+  toJSON(): Record<string, unknown> {
+    const own = { d1Reads: this.d1Reads, d1Writes: this.d1Writes, kvReads: this.kvReads, kvWrites: this.kvWrites, doCalls: this.doCalls };
+    return this.background ? { ...own, background: this.background.toJSON() } : own;
   }
 }
 

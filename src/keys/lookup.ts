@@ -10,6 +10,7 @@ import {
   KV_CACHE_TTL_S,
   KV_EXPIRATION_TTL_S,
   MEMORY_MAX_ENTRIES,
+  MEMORY_STALE_MS,
   NEGATIVE_MEMORY_TTL_MS,
   TENANT_MEMORY_TTL_MS,
 } from "./cache-policy.ts";
@@ -89,23 +90,34 @@ function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
   return p;
 }
 
+/**
+ * A stale copy is served as it is, and one read per key refreshes it after the response: its store
+ * calls are counted on the request's background meter, not as the request's own.
+ */
+function refreshLater(stores: Stores, defer: Defer, name: string, load: (background: Stores) => Promise<unknown>): void {
+  if (pending.has(name)) return;
+  defer(shared(name, () => load(stores.background)).catch((err: unknown) => log("warn", "cache.refresh_failed", { what: name.split(":")[0], error: String(err) })));
+}
+
 export async function findKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
-  const cached = memory.keys.get(hash);
-  if (cached !== undefined) return cached;
+  const cached = memory.keys.lookup(hash);
+  if (cached !== undefined) {
+    if (cached.stale) refreshLater(stores, defer, kvKeyName(hash), (bg) => loadKey(bg, defer, hash));
+    return cached.value;
+  }
   return shared(kvKeyName(hash), () => loadKey(stores, defer, hash));
 }
 
 async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
-
   const fromKV = await readKV<KeySnapshot>(stores, kvKeyName(hash));
   if (fromKV) {
-    memory.keys.set(hash, fromKV, KEY_MEMORY_TTL_MS);
+    memory.keys.set(hash, fromKV, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
     return fromKV;
   }
 
   const found = await keyFromD1(stores, hash);
   if (found) {
-    memory.keys.set(hash, found, KEY_MEMORY_TTL_MS);
+    memory.keys.set(hash, found, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
     writeKV(stores, defer, kvKeyName(hash), found);
   } else {
     // Only in memory: writing misses to KV would turn a flood of random keys into KV writes.
@@ -115,21 +127,24 @@ async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeyS
 }
 
 export async function findTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
-  const cached = memory.tenants.get(id);
-  if (cached) return cached;
+  const cached = memory.tenants.lookup(id);
+  if (cached !== undefined) {
+    if (cached.stale) refreshLater(stores, defer, kvTenantName(id), (bg) => loadTenant(bg, defer, id));
+    return cached.value;
+  }
   return shared(kvTenantName(id), () => loadTenant(stores, defer, id));
 }
 
 async function loadTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
   const fromKV = await readKV<TenantSnapshot>(stores, kvTenantName(id));
   if (fromKV) {
-    memory.tenants.set(id, fromKV, TENANT_MEMORY_TTL_MS);
+    memory.tenants.set(id, fromKV, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
     return fromKV;
   }
   const row = await fromD1("tenant", () => stores.db.select().from(tenants).where(eq(tenants.id, id)).get());
   if (!row) return null;
   const snapshot = tenantSnapshot(row);
-  memory.tenants.set(id, snapshot, TENANT_MEMORY_TTL_MS);
+  memory.tenants.set(id, snapshot, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
   writeKV(stores, defer, kvTenantName(id), snapshot);
   return snapshot;
 }
@@ -139,7 +154,7 @@ async function loadTenant(stores: Stores, defer: Defer, id: string): Promise<Ten
  * next attempts are refused here without asking anyone (until the copy expires).
  */
 export function forgetKey(hash: string, reason: "revoked" | "disabled" | "expired" | "unknown-secret"): void {
-  const cached = memory.keys.get(hash);
+  const cached = memory.keys.lookup(hash)?.value;
   if (!cached || reason === "unknown-secret") {
     memory.keys.delete(hash);
     return;
@@ -147,7 +162,7 @@ export function forgetKey(hash: string, reason: "revoked" | "disabled" | "expire
   const now = Date.now();
   const corrected =
     reason === "revoked" ? { ...cached, revokedAt: now } : reason === "disabled" ? { ...cached, enabled: false } : { ...cached, secretExpiresAt: now };
-  memory.keys.set(hash, corrected, KEY_MEMORY_TTL_MS);
+  memory.keys.set(hash, corrected, KEY_MEMORY_TTL_MS, now, MEMORY_STALE_MS);
 }
 
 /**
@@ -182,7 +197,7 @@ export async function publishKey(stores: Stores, defer: Defer, keyId: string): P
   }
   for (const row of rows) {
     const snapshot = keySnapshot(row.api_keys, row.key_secrets);
-    memory.keys.set(snapshot.hash, snapshot, KEY_MEMORY_TTL_MS);
+    memory.keys.set(snapshot.hash, snapshot, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
     writeKV(stores, defer, kvKeyName(snapshot.hash), snapshot);
   }
 }
@@ -191,6 +206,6 @@ export async function publishTenant(stores: Stores, defer: Defer, tenantId: stri
   const row = await stores.db.select().from(tenants).where(eq(tenants.id, tenantId)).get();
   if (!row) return;
   const snapshot = tenantSnapshot(row);
-  memory.tenants.set(tenantId, snapshot, TENANT_MEMORY_TTL_MS);
+  memory.tenants.set(tenantId, snapshot, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
   writeKV(stores, defer, kvTenantName(tenantId), snapshot);
 }

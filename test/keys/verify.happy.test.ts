@@ -2,6 +2,7 @@
 // reported in Server-Timing (EXPOSE_STORE_METRICS is on in tests).
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { hashKey } from "../../src/keys/hash.ts";
 import { memory } from "../../src/keys/lookup.ts";
 import { call, platformKey, storeCounts, tenantWithAdmin } from "../helpers.ts";
 
@@ -39,6 +40,39 @@ describe("verification cost per request", () => {
       total += c["d1-read"]! + c["d1-write"]! + c["kv-read"]! + c["kv-write"]!;
     }
     expect(total).toBe(0);
+  });
+
+  it("a copy past its TTL is served at once and refreshed in the background, once", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    expect((await call(PROBE, { key: admin })).status).toBe(200); // warm memory and KV
+    await new Promise((r) => setTimeout(r, 20));
+    const hash = await hashKey(admin);
+    const copy = memory.keys.lookup(hash)!.value!;
+    // Aged past its TTL, still within the stale period.
+    memory.keys.set(hash, copy, 1_000, Date.now() - 5_000, 60_000);
+    expect(memory.keys.lookup(hash)?.stale).toBe(true);
+
+    const res = await call(PROBE, { key: admin });
+    expect(res.status).toBe(200);
+    // Nothing on the request's own path; the refresh is counted apart (bg-*).
+    expect(storeCounts(res)).toMatchObject({ "kv-read": 0, "d1-read": 0, "bg-kv-read": 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(memory.keys.lookup(hash)?.stale).toBe(false);
+    const after = await call(PROBE, { key: admin });
+    expect(storeCounts(after)).toMatchObject({ "kv-read": 0, "d1-read": 0 });
+    expect(storeCounts(after)["bg-kv-read"]).toBeUndefined();
+  });
+
+  it("a copy past its stale period is not served: the request reads again", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    expect((await call(PROBE, { key: admin })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    const hash = await hashKey(admin);
+    const copy = memory.keys.lookup(hash)!.value!;
+    memory.keys.set(hash, copy, 1_000, Date.now() - 120_000, 60_000);
+    const res = await call(PROBE, { key: admin });
+    expect(res.status).toBe(200);
+    expect(storeCounts(res)).toMatchObject({ "kv-read": 1 });
   });
 
   it("a cold isolate with a warm KV reads KV, never D1", async () => {
