@@ -19,6 +19,7 @@ const cutAfterAuth = replace(
   "    throw err;\n  }\n  await next();\n};\n\n// src/http/docs-page.ts",
   `    throw err;\n  }\n  c.res = ${CONSTANT};\n};\n\n// src/http/docs-page.ts`,
 );
+const cutBeforeAuth = replace("var authenticate = async (c, next) => {\n", `var authenticate = async (c, next) => {\n  c.res = ${CONSTANT};\n  return;\n`);
 const cutBeforeForward = replace("  if (!route.job) return forwardToOrigin(c, route, { body });", `  if (!route.job) return ${CONSTANT};`);
 const logInline = replace(
   "  c.executionCtx.waitUntil(\n    Promise.allSettled(deferred).then(",
@@ -42,7 +43,7 @@ const fwdPlainHeaders = replace(TARGET, `${TARGET}  return send(new Request(url2
 const logNoScrub = replace("  const line = JSON.stringify(scrub({ level, event, ...fields }));", "  const line = JSON.stringify({ level, event, ...fields });");
 /** log() writes a constant line: what console.log itself costs. */
 const logConstant = replace("  const line = JSON.stringify(scrub({ level, event, ...fields }));", '  const line = "{}";');
-export const patches = { orig: (t) => t, "no-log": noLog, "no-signature": noSignature, "no-secureheaders": noSecureHeaders, "cut-at-start": cutAtStart, "cut-after-auth": cutAfterAuth, "cut-before-forward": cutBeforeForward, "log-inline": logInline, "no-timeout-signal": noTimeoutSignal, "no-response-rebuild": noResponseRebuild, "no-digest": noDigest, "fwd-plain": fwdPlain, "fwd-plain-headers": fwdPlainHeaders, "log-noscrub": logNoScrub, "log-constant": logConstant };
+export const patches = { orig: (t) => t, "no-log": noLog, "no-signature": noSignature, "no-secureheaders": noSecureHeaders, "cut-at-start": cutAtStart, "cut-before-auth": cutBeforeAuth, "cut-after-auth": cutAfterAuth, "cut-before-forward": cutBeforeForward, "log-inline": logInline, "no-timeout-signal": noTimeoutSignal, "no-response-rebuild": noResponseRebuild, "no-digest": noDigest, "fwd-plain": fwdPlain, "fwd-plain-headers": fwdPlainHeaders, "log-noscrub": logNoScrub, "log-constant": logConstant };
 /** "a+b": both patches. */
 export const compose = (name) => (text) => name.split("+").reduce((t, part) => {
   if (!patches[part]) throw new Error(`no such patch: ${part} (have ${Object.keys(patches).join(", ")})`);
