@@ -28,7 +28,14 @@ export function admit(access: RouteAccess, policy: AdmissionPolicy = {}): Middle
     const record = (status: number) => trackUsage(c, route, status);
     let decision: Decision;
     try {
-      decision = await admitRequest(() => c.get("stores").keyLimiter(key.keyId), key, tenant, scope, cost);
+      const stores = c.get("stores");
+      decision = await admitRequest(
+        { limiter: () => stores.keyLimiter(key.keyId), backgroundLimiter: () => stores.background.keyLimiter(key.keyId), defer: c.get("defer") },
+        key,
+        tenant,
+        scope,
+        cost,
+      );
     } catch (err) {
       log("error", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
       decision = { ok: false, reason: "unavailable" };

@@ -2,6 +2,12 @@
 
 /** A lease lives at most this long: the bound on how late a revocation can take effect. */
 export const LEASE_MS = 1_000;
+/**
+ * A lease with less than this share of its time or of its tokens left is renewed in the background
+ * by the request that finds it so, while requests keep spending it: with traffic, the next lease is
+ * there before this one runs out, and no request waits for the round trip to the key's object.
+ */
+export const RENEW_AT_FRACTION = 0.3;
 /** One lease may take at most this share of the tokens left, so idle leases starve no one. */
 export const MAX_LEASE_FRACTION = 0.25;
 /** The most an isolate asks for at once, whatever its traffic. */

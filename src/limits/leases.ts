@@ -6,12 +6,13 @@
 import { deadline } from "../db/deadline.ts";
 import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
 import { grants, isScope } from "../keys/scopes.ts";
-import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, USAGE_REPORT_MS } from "./lease-policy.ts";
+import { log } from "../http/log.ts";
+import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, RENEW_AT_FRACTION, USAGE_REPORT_MS } from "./lease-policy.ts";
 import { monthOf } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthState, LimitRefusal, LimitView, Returned } from "./protocol.ts";
 import { isEmpty, record, type UsageReport } from "./usage.ts";
 
-type Lease = { id: string; tokens: number; expiresAt: number; month: string; scopes: string[]; view: LimitView };
+type Lease = { id: string; tokens: number; granted: number; expiresAt: number; msLeased: number; month: string; scopes: string[]; view: LimitView };
 type KeyTraffic = { windowStart: number; count: number; rate: number };
 
 const MAX_KEYS = 10_000; // per-key maps of this isolate are bounded; a cleared entry costs one call
@@ -28,6 +29,16 @@ const generations = new Map<string, number>();
 
 export type Limiter = {
   acquire(req: AcquireRequest): Promise<AcquireResult>;
+};
+
+/** What admission needs from the request: the key's object, made only when it is called. */
+export type LimiterAccess = {
+  /** For a call the request waits for. */
+  limiter: () => Limiter;
+  /** For a lease renewal the request starts but does not wait for (metered apart). */
+  backgroundLimiter: () => Limiter;
+  /** Keeps background work alive after the response (waitUntil). */
+  defer: (work: Promise<unknown>) => void;
 };
 
 export type Admitted = { ok: true; view: LimitView; remaining: number };
@@ -71,26 +82,104 @@ export function authStateOf(key: KeySnapshot): AuthState {
  * Admit one request of `cost` tokens for a route needing `scope`: from the lease if it can,
  * otherwise through the key's object. Concurrent requests of this isolate share one call.
  */
-export async function admitRequest(
-  /** The key's object, made only when it is called (most requests spend from the lease). */
-  limiter: () => Limiter,
-  key: KeySnapshot,
-  tenant: TenantSnapshot,
-  scope: string | null,
-  cost: number,
-): Promise<Decision> {
+export async function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number): Promise<Decision> {
   countTraffic(key.keyId, Date.now());
   for (let round = 0; round < 4; round++) {
     const now = Date.now();
     const local = fromLease(key.keyId, scope, cost, now);
-    if (local) return local;
+    if (local) {
+      if (endingSoon(key.keyId, now)) renewInBackground(access, key, tenant);
+      return local;
+    }
     const refused = refusals.get(key.keyId);
     if (refused && refused.until > now) return { ...refused.result, retryAfterMs: refused.until - now };
     const running = inflight.get(key.keyId);
     if (!running) break;
     await running.catch(() => undefined);
   }
-  return callObject(limiter(), key, tenant, scope, cost);
+  return callObject(access.limiter(), key, tenant, scope, cost);
+}
+
+function endingSoon(keyId: string, now: number): boolean {
+  const lease = leases.get(keyId);
+  if (!lease || inflight.has(keyId) || refusals.has(keyId)) return false;
+  if (lease.expiresAt - now >= lease.msLeased * RENEW_AT_FRACTION && lease.tokens >= lease.granted * RENEW_AT_FRACTION) return false;
+  // A key this isolate sees rarely would pay an object call per request for leases it never uses.
+  return (rateOf(keyId, now) * LEASE_MS) / 1000 >= MIN_REQUESTS_PER_RENEWED_LEASE;
+}
+
+/** Below this many requests expected per lease, a key's leases are not renewed ahead of time. */
+const MIN_REQUESTS_PER_RENEWED_LEASE = 2;
+
+/**
+ * Asks for the next lease while requests keep spending the current one. It spends nothing itself
+ * (cost 0). When it lands, the new lease takes over and what the old one still holds goes back
+ * with the next call, like any lease given up. Requests that find the old lease empty meanwhile
+ * wait for this call rather than making their own.
+ */
+function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot): void {
+  const keyId = key.keyId;
+  const now = Date.now();
+  const generation = generations.get(keyId) ?? 0;
+  const returned = orphans.get(keyId) ?? null;
+  if (returned) orphans.delete(keyId);
+  const limit = key.rateLimit ?? tenant.rateLimit;
+  const call = deadline(
+    access.backgroundLimiter().acquire({
+      keyId,
+      tenantId: key.tenantId,
+      hash: key.hash,
+      state: authStateOf(key),
+      limit,
+      keyQuota: key.monthlyQuota,
+      tenantQuota: tenant.monthlyQuota,
+      scope: null,
+      cost: 0,
+      want: wanted(keyId, 1, limit.capacity, now),
+      returned,
+      usage: takeUsage(keyId),
+    }),
+    LIMITER_TIMEOUT_MS,
+    "the key's limiter",
+  );
+  inflight.set(keyId, call);
+  access.defer(
+    call
+      .then((result) => {
+        if (!result.ok) {
+          if (result.reason === "burst" || result.reason === "month") {
+            refusals.set(keyId, { until: now + Math.min(result.retryAfterMs, MAX_REFUSAL_CACHE_MS), result });
+          } else if (result.reason !== "unavailable") {
+            // Revoked, disabled, expired, a scope gone: stop spending; the next request asks the
+            // object itself and gets the refusal with its reason.
+            giveUp(keyId);
+          }
+          return;
+        }
+        if (result.granted === 0) return; // nothing left to lease: keep spending the old one
+        if ((generations.get(keyId) ?? 0) !== generation) {
+          if (!orphans.has(keyId)) orphans.set(keyId, { leaseId: result.leaseId, tokens: result.granted, month: monthOf(now) });
+          return;
+        }
+        giveUp(keyId);
+        leases.set(keyId, lease(result, result.granted, now));
+      })
+      .catch((err: unknown) => log("warn", "limiter.renew_failed", { keyId, error: String(err) }))
+      .finally(() => {
+        if (inflight.get(keyId) === call) inflight.delete(keyId);
+      }),
+  );
+}
+
+/** The key's lease stops being spent; its tokens go back with the next call (if the slot is free). */
+function giveUp(keyId: string): void {
+  const old = leases.get(keyId);
+  leases.delete(keyId);
+  if (old && old.tokens > 0 && !orphans.has(keyId)) orphans.set(keyId, { leaseId: old.id, tokens: old.tokens, month: old.month });
+}
+
+function lease(result: Extract<AcquireResult, { ok: true }>, tokens: number, now: number): Lease {
+  return { id: result.leaseId, tokens, granted: tokens, expiresAt: now + result.leaseMs, msLeased: result.leaseMs, month: monthOf(now), scopes: result.scopes, view: result };
 }
 
 function fromLease(keyId: string, scope: string | null, cost: number, now: number): Decision | null {
@@ -149,20 +238,22 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
     return callObject(limiter, key, tenant, scope, cost);
   }
   refusals.delete(key.keyId);
-  if (leftover > 0) {
-    leases.set(key.keyId, { id: result.leaseId, tokens: leftover, expiresAt: now + result.leaseMs, month: monthOf(now), scopes: result.scopes, view: result });
-  }
+  if (leftover > 0) leases.set(key.keyId, lease(result, leftover, now));
   return { ok: true, view: result, remaining: result.tokens + leftover };
 }
 
 /** How many tokens to ask for: about one lease lifetime of this isolate's traffic for the key. */
 function wanted(keyId: string, cost: number, capacity: number, now: number): number {
-  const t = traffic.get(keyId);
-  if (!t) return cost;
-  // The last full window's rate, or the current window's if traffic is picking up.
-  const current = (t.count * 1000) / Math.max(now - t.windowStart, MIN_RATE_WINDOW_MS);
-  const perLease = Math.ceil((Math.max(t.rate, current) * LEASE_MS) / 1000);
+  const perLease = Math.ceil((rateOf(keyId, now) * LEASE_MS) / 1000);
   return Math.max(cost, Math.min(perLease, MAX_LEASE_TOKENS, capacity));
+}
+
+/** Requests per second of the key here: the last full window's, or the current one's if higher. */
+function rateOf(keyId: string, now: number): number {
+  const t = traffic.get(keyId);
+  if (!t) return 0;
+  const current = (t.count * 1000) / Math.max(now - t.windowStart, MIN_RATE_WINDOW_MS);
+  return Math.max(t.rate, current);
 }
 
 /** Below this, a window is too short to tell a rate from a coincidence. */

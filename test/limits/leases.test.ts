@@ -33,6 +33,28 @@ describe("leases", () => {
     expect(objectCalls / 600).toBeLessThan(0.1);
   });
 
+  it("a steady key's next lease is fetched in the background: after the first, no request waits for the object", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await keyWithLimit(admin, { rateLimit: { capacity: 5000, refillPerSecond: 2500 } });
+    let waited = 0;
+    let renewals = 0;
+    let admitted = 0;
+    const started = Date.now();
+    // ~20 requests per second for 3 leases' time: each lease runs out of time, not tokens.
+    while (Date.now() - started < 3_000) {
+      const res = await call(PROBE, { key: k.key });
+      if (res.status === 200) admitted++;
+      waited += storeCounts(res)["do-call"] ?? 0;
+      renewals += storeCounts(res)["bg-do-call"] ?? 0;
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(admitted).toBeGreaterThan(20);
+    expect(renewals).toBeGreaterThanOrEqual(2);
+    // The first request and, at most, one whose renewal was still on its way.
+    expect(waited).toBeLessThanOrEqual(2);
+  });
+
   it("under-admission on a small bucket stays small: admitted is close to the theoretical maximum", async () => {
     const { admin } = await tenantWithAdmin(platform);
     const k = await keyWithLimit(admin, { rateLimit: { capacity: 20, refillPerSecond: 10 } });
