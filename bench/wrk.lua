@@ -58,12 +58,12 @@ end
 
 -- Aggregates live in flat numeric globals: this wrk's thread:get() crashes on tables.
 local STATUSES = { 200, 201, 202, 204, 400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504 }
--- bg-*: calls a request started but did not wait for (a stale cache copy refreshed after it).
+-- bg-*: calls a request started but did not wait for (a stale cache copy refreshed, a lease renewed).
 local METRICS = { ["do-call"] = "agg_do_call", ["d1-read"] = "agg_d1_read", ["d1-write"] = "agg_d1_write", ["kv-read"] = "agg_kv_read", ["kv-write"] = "agg_kv_write",
-  ["bg-d1-read"] = "agg_bg_d1_read", ["bg-kv-read"] = "agg_bg_kv_read", ["bg-kv-write"] = "agg_bg_kv_write" }
+  ["bg-do-call"] = "agg_bg_do_call", ["bg-d1-read"] = "agg_bg_d1_read", ["bg-kv-read"] = "agg_bg_kv_read", ["bg-kv-write"] = "agg_bg_kv_write" }
 agg_requests, agg_timed, agg_other_status = 0, 0, 0
 agg_do_call, agg_d1_read, agg_d1_write, agg_kv_read, agg_kv_write = 0, 0, 0, 0, 0
-agg_bg_d1_read, agg_bg_kv_read, agg_bg_kv_write = 0, 0, 0
+agg_bg_do_call, agg_bg_d1_read, agg_bg_kv_read, agg_bg_kv_write = 0, 0, 0, 0
 for _, code in ipairs(STATUSES) do _G["agg_status_" .. code] = 0 end
 
 if keys_file or ip_mode == "distinct" then

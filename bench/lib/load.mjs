@@ -112,7 +112,8 @@ export function perRequest(aggregate) {
     kvWrites: aggregate["kv-write"] / n,
     d1Reads: aggregate["d1-read"] / n,
     d1Writes: aggregate["d1-write"] / n,
-    // Started by a request but not waited for: stale cache copies refreshed after the response.
+    // Started by a request but not waited for: stale cache copies refreshed, leases renewed.
+    backgroundDoCalls: (aggregate["bg-do-call"] ?? 0) / n,
     backgroundKvReads: (aggregate["bg-kv-read"] ?? 0) / n,
     backgroundD1Reads: (aggregate["bg-d1-read"] ?? 0) / n,
     statuses: aggregate.statuses,
