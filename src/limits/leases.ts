@@ -123,25 +123,7 @@ function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: Tena
   const generation = generations.get(keyId) ?? 0;
   const returned = orphans.get(keyId) ?? null;
   if (returned) orphans.delete(keyId);
-  const limit = key.rateLimit ?? tenant.rateLimit;
-  const call = deadline(
-    access.backgroundLimiter().acquire({
-      keyId,
-      tenantId: key.tenantId,
-      hash: key.hash,
-      state: authStateOf(key),
-      limit,
-      keyQuota: key.monthlyQuota,
-      tenantQuota: tenant.monthlyQuota,
-      scope: null,
-      cost: 0,
-      want: wanted(keyId, 1, limit.capacity, now),
-      returned,
-      usage: takeUsage(keyId),
-    }),
-    LIMITER_TIMEOUT_MS,
-    "the key's limiter",
-  );
+  const call = acquire(access.backgroundLimiter(), key, tenant, { scope: null, cost: 0, returned, now });
   inflight.set(keyId, call);
   access.defer(
     call
@@ -199,25 +181,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
   leases.delete(key.keyId);
   const returned = old && old.tokens > 0 ? { leaseId: old.id, tokens: old.tokens, month: old.month } : (orphans.get(key.keyId) ?? null);
   if (returned && !old) orphans.delete(key.keyId);
-  const limit = key.rateLimit ?? tenant.rateLimit;
-  const call = deadline(
-    limiter.acquire({
-      keyId: key.keyId,
-      tenantId: key.tenantId,
-      hash: key.hash,
-      state: authStateOf(key),
-      limit,
-      keyQuota: key.monthlyQuota,
-      tenantQuota: tenant.monthlyQuota,
-      scope,
-      cost,
-      want: wanted(key.keyId, cost, limit.capacity, now),
-      returned,
-      usage: takeUsage(key.keyId),
-    }),
-    LIMITER_TIMEOUT_MS,
-    "the key's limiter",
-  );
+  const call = acquire(limiter, key, tenant, { scope, cost, returned, now });
   inflight.set(key.keyId, call);
   let result: AcquireResult;
   try {
@@ -240,6 +204,34 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
   refusals.delete(key.keyId);
   if (leftover > 0) leases.set(key.keyId, lease(result, leftover, now));
   return { ok: true, view: result, remaining: result.tokens + leftover };
+}
+
+/** One acquire call to the key's object, carrying the pending usage, bounded by the deadline. */
+function acquire(
+  limiter: Limiter,
+  key: KeySnapshot,
+  tenant: TenantSnapshot,
+  call: { scope: string | null; cost: number; returned: Returned | null; now: number },
+): Promise<AcquireResult> {
+  const limit = key.rateLimit ?? tenant.rateLimit;
+  return deadline(
+    limiter.acquire({
+      keyId: key.keyId,
+      tenantId: key.tenantId,
+      hash: key.hash,
+      state: authStateOf(key),
+      limit,
+      keyQuota: key.monthlyQuota,
+      tenantQuota: tenant.monthlyQuota,
+      scope: call.scope,
+      cost: call.cost,
+      want: wanted(key.keyId, Math.max(call.cost, 1), limit.capacity, call.now),
+      returned: call.returned,
+      usage: takeUsage(key.keyId),
+    }),
+    LIMITER_TIMEOUT_MS,
+    "the key's limiter",
+  );
 }
 
 /** How many tokens to ask for: about one lease lifetime of this isolate's traffic for the key. */
