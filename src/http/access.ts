@@ -60,6 +60,7 @@ export const problemContent = (description: string) => ({
 const publicProblems = { 400: problemContent("Bad request, e.g. an API key in the URL") } as const;
 const problemResponses = {
   ...publicProblems,
+  400: problemContent("Bad request, e.g. an API key in the URL or in a header other than Authorization / X-API-Key"),
   401: problemContent("Missing or invalid API key"),
   403: problemContent("Insufficient scope or inactive tenant"),
   429: problemContent("Rate limit or monthly quota exceeded (RateLimit and Retry-After headers say when to retry)"),

@@ -39,7 +39,7 @@ export function openApiConfig() {
       title: "keygate",
       version: API_VERSION,
       description:
-        "API-key gateway. Send keys as `Authorization: Bearer <key>` or `X-API-Key: <key>`, never in the URL. Errors are RFC 9457 problem details; each operation's required scope is in `x-keygate-scope`.",
+        "API-key gateway. Send keys as `Authorization: Bearer <key>` or `X-API-Key: <key>`, never in the URL or any other header. Errors are RFC 9457 problem details; each operation's required scope is in `x-keygate-scope`.",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     servers: [{ url: "/" }],

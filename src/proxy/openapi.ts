@@ -27,7 +27,7 @@ export function addProxyRoutes<D extends { paths?: object }>(doc: D, routes: Pro
           ...(route.job
             ? { 202: { description: "Job created and forwarded", content: { "application/json": { schema: { $ref: "#/components/schemas/Job" } } } } }
             : { 200: { description: "The origin's response, passed through (any status)" } }),
-          400: problem("Bad request"),
+          400: problem("Bad request: an API key in the URL or in a header other than Authorization / X-API-Key, an ambiguous path"),
           401: problem("Missing or invalid API key"),
           403: problem("Insufficient scope"),
           405: problem("Method not allowed"),
