@@ -39,8 +39,8 @@ export function extractCredential(headers: Headers): string | null {
   return bearer ?? headerKey;
 }
 
-/** Where extractCredential looks, and credential headers that are never forwarded anyway. */
-const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "proxy-authorization", "cookie"]);
+/** Where extractCredential looks, and the other credential headers: none is ever forwarded. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key", "proxy-authorization", "cookie"]);
 
 /**
  * A key in any other header (a custom one, X-Request-Id, a Referer whose URL holds it) would be

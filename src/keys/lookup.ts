@@ -31,6 +31,10 @@ export const memory = {
 const KV_READ_DEADLINE_MS = 1_000;
 const D1_READ_DEADLINE_MS = 2_000;
 
+/** A good copy: fresh for its TTL, then served stale while it is refreshed (cache-policy.ts). */
+const rememberKey = (hash: string, key: KeySnapshot) => memory.keys.set(hash, key, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+const rememberTenant = (id: string, tenant: TenantSnapshot) => memory.tenants.set(id, tenant, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+
 const kvKeyName = (hash: string) => `key:${hash}`;
 const kvTenantName = (id: string) => `tenant:${id}`;
 
@@ -111,13 +115,13 @@ export async function findKey(stores: Stores, defer: Defer, hash: string): Promi
 async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
   const fromKV = await readKV<KeySnapshot>(stores, kvKeyName(hash));
   if (fromKV) {
-    memory.keys.set(hash, fromKV, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+    rememberKey(hash, fromKV);
     return fromKV;
   }
 
   const found = await keyFromD1(stores, hash);
   if (found) {
-    memory.keys.set(hash, found, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+    rememberKey(hash, found);
     writeKV(stores, defer, kvKeyName(hash), found);
   } else {
     // Only in memory: writing misses to KV would turn a flood of random keys into KV writes.
@@ -138,13 +142,13 @@ export async function findTenant(stores: Stores, defer: Defer, id: string): Prom
 async function loadTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
   const fromKV = await readKV<TenantSnapshot>(stores, kvTenantName(id));
   if (fromKV) {
-    memory.tenants.set(id, fromKV, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+    rememberTenant(id, fromKV);
     return fromKV;
   }
   const row = await fromD1("tenant", () => stores.db.select().from(tenants).where(eq(tenants.id, id)).get());
   if (!row) return null;
   const snapshot = tenantSnapshot(row);
-  memory.tenants.set(id, snapshot, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+  rememberTenant(id, snapshot);
   writeKV(stores, defer, kvTenantName(id), snapshot);
   return snapshot;
 }
@@ -162,7 +166,7 @@ export function forgetKey(hash: string, reason: "revoked" | "disabled" | "expire
   const now = Date.now();
   const corrected =
     reason === "revoked" ? { ...cached, revokedAt: now } : reason === "disabled" ? { ...cached, enabled: false } : { ...cached, secretExpiresAt: now };
-  memory.keys.set(hash, corrected, KEY_MEMORY_TTL_MS, now, MEMORY_STALE_MS);
+  rememberKey(hash, corrected);
 }
 
 /**
@@ -197,7 +201,7 @@ export async function publishKey(stores: Stores, defer: Defer, keyId: string): P
   }
   for (const row of rows) {
     const snapshot = keySnapshot(row.api_keys, row.key_secrets);
-    memory.keys.set(snapshot.hash, snapshot, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+    rememberKey(snapshot.hash, snapshot);
     writeKV(stores, defer, kvKeyName(snapshot.hash), snapshot);
   }
 }
@@ -206,6 +210,6 @@ export async function publishTenant(stores: Stores, defer: Defer, tenantId: stri
   const row = await stores.db.select().from(tenants).where(eq(tenants.id, tenantId)).get();
   if (!row) return;
   const snapshot = tenantSnapshot(row);
-  memory.tenants.set(tenantId, snapshot, TENANT_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
+  rememberTenant(tenantId, snapshot);
   writeKV(stores, defer, kvTenantName(tenantId), snapshot);
 }

@@ -47,9 +47,7 @@ export type Decision = Admitted | Exclude<AcquireResult, { ok: true }>;
 /** Called by the isolate that changes a key: nothing leased before the change is spent after it. */
 export function dropLease(keyId: string): void {
   generations.set(keyId, (generations.get(keyId) ?? 0) + 1);
-  const lease = leases.get(keyId);
-  if (lease && lease.tokens > 0) orphans.set(keyId, { leaseId: lease.id, tokens: lease.tokens, month: lease.month });
-  leases.delete(keyId);
+  giveUp(keyId);
   refusals.delete(keyId);
 }
 

@@ -1,9 +1,10 @@
 // What may cross between a client and an origin. Everything that could carry a credential, claim
 // an identity or redirect the origin's own routing is removed, whatever its letter case and however
-// often it was sent (Headers is case-insensitive and delete() removes every value); keygate then
+// often it was sent (Headers yields every name lowercased, repeated values joined); keygate then
 // sets its own, signed. On the way back, what would let an origin speak for the gateway (CORS,
 // cookies on the gateway's domain) is removed the same way.
-const CREDENTIALS = ["authorization", "x-api-key", "proxy-authorization", "cookie"];
+import { CREDENTIAL_HEADERS } from "../http/credential.ts";
+
 /** Headers keygate itself sets (or signs) on the way to the origin. */
 const OURS = ["signature", "signature-input", "content-digest", "x-request-id"];
 /** Where a client could claim an address, a scheme or a host, or rewrite the origin's routing. */
@@ -29,7 +30,7 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trail
 const FRAMING = ["host", "content-length"];
 
 /** Every exact name dropped on the way in: one Set lookup per header on every forwarded request. */
-const DROPPED = new Set([...CREDENTIALS, ...OURS, ...ROUTING, ...HOP_BY_HOP, ...FRAMING]);
+const DROPPED = new Set([...CREDENTIAL_HEADERS, ...OURS, ...ROUTING, ...HOP_BY_HOP, ...FRAMING]);
 
 function dropped(name: string): boolean {
   return DROPPED.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p));
