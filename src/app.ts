@@ -1,53 +1,76 @@
-// The gateway, top to bottom. Every request passes these stages in this order; a stage that
-// refuses throws a Problem, which onError turns into RFC 9457 problem+json.
+// The gateway, top to bottom. Every request passes the request stages in this order; every route,
+// whether written in code or configured in the route table, then passes the route stages with the
+// policy declared with it (scope, cost, body). A stage that refuses throws a Problem, which onError
+// turns into RFC 9457 problem+json. Nothing else in src/ imports this file.
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
-import { registerAuditRoutes } from "./admin/audit.ts";
-import { registerKeyLifecycleRoutes } from "./admin/key-lifecycle.ts";
-import { registerKeyRoutes } from "./admin/keys.ts";
-import { ProblemSchema } from "./admin/schemas.ts";
-import { registerSelfRoutes } from "./admin/self.ts";
-import { registerTenantRoutes } from "./admin/tenants.ts";
-import { registerUsageRoutes } from "./admin/usage.ts";
+import { auditRoutes } from "./admin/audit.ts";
+import { keyLifecycleRoutes } from "./admin/key-lifecycle.ts";
+import { keyRoutes } from "./admin/keys.ts";
+import { selfRoutes } from "./admin/self.ts";
+import { tenantRoutes } from "./admin/tenants.ts";
+import { usageRoutes } from "./admin/usage.ts";
+import { log, loggablePath } from "./core/log.ts";
+import { Problem, problemResponse, validationFailed, type ProblemKind } from "./core/problem.ts";
 import { isStoreFailure } from "./db/errors.ts";
 import type { AppEnv } from "./http/context.ts";
-import { log } from "./http/log.ts";
-import { acceptedRequestId, accessLog, authenticate, loggablePath, urlHygiene } from "./http/middleware.ts";
-import { Problem, problemResponse, validationFailed, type ProblemKind } from "./http/problem.ts";
-import { registerPublicRoutes } from "./http/public.ts";
-import { rateLimitFields } from "./limits/admit.ts";
-import { corsFromConfig } from "./http/cors.ts";
-import { registerJobRoutes } from "./jobs/routes.ts";
+import { declareRoute, policyOf, type Endpoint } from "./http/route.ts";
+import { ProblemSchema } from "./http/schemas.ts";
+import { accessLog } from "./http/stages/access-log.ts";
+import { admission } from "./http/stages/admission.ts";
+import { authenticate } from "./http/stages/authenticate.ts";
+import { checkBody } from "./http/stages/body.ts";
+import { cors } from "./http/stages/cors.ts";
+import { rateLimitFields } from "./http/stages/rate-limit-fields.ts";
+import { requestId } from "./http/stages/request-id.ts";
+import { requireScope } from "./http/stages/scope.ts";
+import { securityHeaders } from "./http/stages/security-headers.ts";
+import { urlHygiene } from "./http/stages/url-hygiene.ts";
+import { jobRoutes } from "./jobs/routes.ts";
 import { IngestBody } from "./jobs/schemas.ts";
-import { registerProxyRoutes } from "./proxy/dispatch.ts";
-import { registerJwksRoute } from "./proxy/jwks.ts";
-import { methodNotAllowed } from "./http/routes-index.ts";
+import { jwksRoutes } from "./proxy/jwks.ts";
+import { methodNotAllowed } from "./routes/method-not-allowed.ts";
+import { publicRoutes, registerSecuritySchemes } from "./routes/public.ts";
+import { forwardTableRoute, matchTableRoute } from "./routes/table.ts";
 
-type SecureHeadersOptions = NonNullable<Parameters<typeof secureHeaders>[0]>;
-const API_SECURITY_HEADERS: SecureHeadersOptions = {
-  crossOriginResourcePolicy: "same-origin",
-  xFrameOptions: "DENY",
-  crossOriginOpenerPolicy: false,
-  originAgentCluster: false,
-  xDnsPrefetchControl: false,
-  xDownloadOptions: false,
-  xPermittedCrossDomainPolicies: false,
-  xXssProtection: false,
-};
-const DOCUMENT_SECURITY_HEADERS: SecureHeadersOptions = {
-  // The page is static HTML with one inline <style>: nothing else may load, frame it or submit.
-  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-  crossOriginOpenerPolicy: true,
-  originAgentCluster: true,
-  // The rest were set by the API set above.
-  crossOriginResourcePolicy: false,
-  referrerPolicy: false,
-  strictTransportSecurity: false,
-  xContentTypeOptions: false,
-  xFrameOptions: false,
-};
+type Stage = { name: string; path: string; run: MiddlewareHandler<AppEnv> };
+
+/** Every request, in this order. */
+export const REQUEST_STAGES: readonly Stage[] = [
+  // A valid incoming X-Request-Id is kept, otherwise one is generated.
+  { name: "request-id", path: "*", run: requestId },
+  // The headers an API needs on every response, errors included; a page's set on /docs.
+  { name: "security-headers", path: "*", run: securityHeaders },
+  // Metered stores for this request, and one access-log line at the end (path only, no query).
+  { name: "access-log", path: "*", run: accessLog },
+  // A key in the URL, or a path an origin could read differently, is refused before anything else.
+  { name: "url-hygiene", path: "*", run: urlHygiene },
+  // Browsers from the configured origins only; preflights are answered here, without a key.
+  { name: "cors", path: "/v1/*", run: cors },
+  // A key in any other header → credential → per-IP failure filter → format/checksum →
+  // memory/KV/D1 → key state → tenant state.
+  { name: "authenticate", path: "/v1/*", run: authenticate },
+  // Every authenticated response leaves with the RateLimit fields, even one refused below.
+  { name: "rate-limit-fields", path: "/v1/*", run: rateLimitFields },
+];
+
+/** Then, per route, reading the policy the route declared (c.var.route). */
+export const ROUTE_STAGES: readonly Stage[] = [
+  // The route's scope, from the key's cached copy: a request refused here spends no token.
+  { name: "scope", path: "", run: requireScope },
+  // The key's limiter (isolate lease or the key's object): 429/503, RateLimit fields, usage.
+  { name: "admission", path: "", run: admission },
+  // The media types and size the route takes, before anything reads the body.
+  { name: "body", path: "", run: checkBody },
+];
+
+const routeStages = ROUTE_STAGES.map((s) => s.run);
+
+/** Mounts a code route behind the route stages, with its declared policy. */
+export function mountEndpoint(app: OpenAPIHono<AppEnv>, { route, handler }: Endpoint): void {
+  app.openapi({ ...route, middleware: [declareRoute(policyOf(route)), ...routeStages] }, handler as never);
+}
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
@@ -55,42 +78,25 @@ export function createApp() {
       if (!result.success) throw validationFailed(result.error.issues);
     },
   });
+  for (const stage of REQUEST_STAGES) app.use(stage.path, stage.run);
+  registerSecuritySchemes(app);
 
-  // 1. Identify the request: a valid incoming X-Request-Id is kept, otherwise one is generated.
-  //    Hono's own check would keep a key pasted into the header, so keygate's rule decides.
-  app.use(requestId({ headerName: "", generator: (c) => acceptedRequestId(c.req.header("x-request-id")) }));
-  // 2. Security headers on every response, errors included: the set an API needs (OWASP REST
-  //    cheat sheet). Headers that only matter to a page a browser renders are added on /docs alone,
-  //    since each is one more header write on every forwarded response.
-  app.use(secureHeaders(API_SECURITY_HEADERS));
-  app.use("/docs", secureHeaders(DOCUMENT_SECURITY_HEADERS));
-  // 3. Metered stores for this request, and one access-log line at the end (path only, no query).
-  app.use(accessLog);
-  // 4. A key in the URL is refused before anything else reads or logs it; so is a path that an
-  //    origin could read differently from keygate (encoded slashes, backslashes, dots).
-  app.use(urlHygiene);
-  //    CORS for the configured browser origins; preflights are answered here, without a key.
-  app.use("/v1/*", corsFromConfig);
-  // 5. Authentication: a key in any other header → credential → per-IP failure filter →
-  //    format/checksum → memory/KV/D1 → key state → tenant state.
-  app.use("/v1/*", authenticate);
-  //    Every authenticated response leaves with the RateLimit fields, even one refused below.
-  app.use("/v1/*", rateLimitFields);
-  // 6. Per route (see defineRoute): the scope check, then admission by the key's limiter (the
-  //    isolate's lease, or the key's Durable Object), which also adds the RateLimit fields and
-  //    records usage.
-  // 7. Handlers: admin, jobs, public.
-  registerPublicRoutes(app);
-  registerSelfRoutes(app);
-  registerTenantRoutes(app);
-  registerKeyRoutes(app);
-  registerKeyLifecycleRoutes(app);
-  registerAuditRoutes(app);
-  registerUsageRoutes(app);
-  registerJobRoutes(app);
-  registerJwksRoute(app);
-  // 8. Last: the route table's forwarded routes (scope, admission, signed forwarding to origins).
-  registerProxyRoutes(app);
+  // Code routes: public ones, the caller, tenants, keys, audit, usage, jobs, the signing keys.
+  const endpoints = [
+    ...publicRoutes(app),
+    ...selfRoutes,
+    ...tenantRoutes,
+    ...keyRoutes,
+    ...keyLifecycleRoutes,
+    ...auditRoutes,
+    ...usageRoutes,
+    ...jobRoutes,
+    ...jwksRoutes,
+  ];
+  for (const e of endpoints) mountEndpoint(app, e);
+  // Last, the route table: its match declares the table route's policy, then the same stages.
+  app.all("/v1/*", matchTableRoute, ...routeStages, forwardTableRoute);
+
   app.openAPIRegistry.register("IngestRequest", IngestBody);
   app.openAPIRegistry.register("Problem", ProblemSchema);
 

@@ -1,6 +1,6 @@
 // Human-readable output: aligned tables and "label: value" blocks. Secrets are never formatted
 // here; the one secret a command may print (a key just created or rolled) is printed by that command.
-import { KEY_LIKE } from "../../src/keys/format.ts";
+import { KEY_LIKE } from "../../src/core/redact.ts";
 
 export type Printer = { out: (line?: string) => void; err: (line?: string) => void };
 

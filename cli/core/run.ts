@@ -8,7 +8,7 @@ import { parseArgs, UsageError, type FlagName, type ParsedArgs } from "./args.ts
 import type { Command, Ctx } from "./command.ts";
 import type { Io } from "./io.ts";
 import { scrub, type Printer } from "./output.ts";
-import { KEY_LIKE } from "../../src/keys/format.ts";
+import { KEY_LIKE } from "../../src/core/redact.ts";
 
 export type { Io, SqlTarget } from "./io.ts";
 

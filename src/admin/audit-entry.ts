@@ -2,9 +2,10 @@
 import type { Context } from "hono";
 import type { Database } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
+import { insertWhere } from "../db/insert.ts";
 import { auditLog, type AuditRow } from "../db/schema.ts";
 import type { AppEnv } from "../http/context.ts";
-import { scrub } from "../http/log.ts";
+import { scrub } from "../core/redact.ts";
 
 export type AuditFacts = {
   tenantId: string;
@@ -36,18 +37,6 @@ export function auditInsert(c: Context<AppEnv>, db: Database, facts: AuditFacts,
   return db.insert(auditLog).values(auditRow(c, facts, now));
 }
 
-/** The audit insert as a raw statement, written only where `landed` (SQL) holds after the change. */
-export function auditInsertWhere(d1: D1Database, a: AuditRow, landed: { sql: string; params: unknown[] }): D1PreparedStatement {
-  return d1
-    .prepare(
-      `INSERT INTO audit_log (id, tenant_id, actor_key_id, actor_tenant_id, action, target_type, target_id, ip,
-         request_id, details, at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${landed.sql}`,
-    )
-    .bind(a.id, a.tenantId, a.actorKeyId, a.actorTenantId, a.action, a.targetType, a.targetId, a.ip, a.requestId,
-      a.details === null ? null : JSON.stringify(a.details), a.at, ...landed.params);
-}
-
 /**
  * A guarded change (an UPDATE whose WHERE states its precondition) and its audit row in one D1
  * batch. The row is written only if the change touched a row: SQLite's changes() still refers to
@@ -63,7 +52,7 @@ export async function auditedChange(
   const { d1 } = c.get("stores");
   const [result] = await d1.batch([
     d1.prepare(change.sql).bind(...change.params),
-    auditInsertWhere(d1, auditRow(c, facts, now), { sql: "changes() > 0", params: [] }),
+    insertWhere(d1, auditLog, auditRow(c, facts, now), { sql: "changes() > 0", params: [] }),
   ]);
   return result!.meta.changes;
 }

@@ -1,22 +1,14 @@
-// Which keys a caller may see and what it may grant. Tenant isolation lives here, in one place:
-// a key of tenant A asking for anything of tenant B gets the same 404 as for something that
-// does not exist, so ids cannot be probed across tenants.
+// Which keys a caller may manage and what it may grant. Which rows it may see at all is decided
+// by http/tenant-scope.ts, like every other admin and jobs read.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { apiKeys, keySecrets, type ApiKeyRow, type KeySecretRow } from "../db/schema.ts";
 import type { AppEnv } from "../http/context.ts";
-import { Problem } from "../http/problem.ts";
+import { findOwned } from "../http/tenant-scope.ts";
+import { Problem } from "../core/problem.ts";
 import { isPlatform } from "../keys/scopes.ts";
 
 export const keyNotFound = () => new Problem("not-found", { detail: "No such key." });
-
-/** The tenant a request acts on: its own, or (platform keys only) the one it names. */
-export function actingTenant(c: Context<AppEnv>, requested: string | undefined): string {
-  const { key } = c.get("principal");
-  if (requested === undefined || requested === key.tenantId) return key.tenantId;
-  if (isPlatform(key.scopes)) return requested;
-  throw new Problem("not-found", { detail: "No such tenant." });
-}
 
 /** Scopes that reach beyond one tenant: only a platform key may grant them, and only in its own tenant. */
 export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: readonly string[]): void {
@@ -49,9 +41,7 @@ export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow };
 /** The key with its newest secret, if the caller may see it. */
 export async function loadKey(c: Context<AppEnv>, id: string): Promise<LoadedKey> {
   const { db } = c.get("stores");
-  const { key: caller } = c.get("principal");
-  const key = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-  if (!key || (key.tenantId !== caller.tenantId && !isPlatform(caller.scopes))) throw keyNotFound();
+  const key = await findOwned(c, apiKeys, id, keyNotFound);
   const current = await db
     .select()
     .from(keySecrets)

@@ -1,20 +1,16 @@
 // Revoke (permanent) and roll (a new secret; the old one lives until a grace deadline).
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq, isNull, or, gt } from "drizzle-orm";
 import { apiKeys, keySecrets } from "../db/schema.ts";
-import { defineRoute, jsonContent } from "../http/access.ts";
-import type { AppEnv } from "../http/context.ts";
-import { log } from "../http/log.ts";
-import { displayParts, generateKey } from "../keys/format.ts";
-import { hashKey } from "../keys/hash.ts";
-import { publishKey } from "../keys/lookup.ts";
+import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
+import { log } from "../core/log.ts";
+import { mintSecret } from "../keys/mint.ts";
+import { publishKey } from "./publish.ts";
 import { auditedChange, auditInsert } from "./audit-entry.ts";
 import { ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
+import { secretRow } from "./key-rows.ts";
+import { IdParam, iso, KeyId } from "../http/schemas.ts";
 import {
   DEFAULT_GRACE_SECONDS,
-  IdParam,
-  iso,
-  KeyId,
   KeySchema,
   keyView,
   RevokeKeyBody,
@@ -52,8 +48,8 @@ const rollKey = defineRoute("admin", {
   },
 });
 
-export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(revokeKey, async (c) => {
+export const keyLifecycleRoutes: Endpoint[] = [
+  endpoint(revokeKey, async (c) => {
     const { id } = c.req.valid("param");
     const { reason } = c.req.valid("json");
     const stores = c.get("stores");
@@ -78,9 +74,9 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
     if (changed === 0) ensureNotRevoked({ ...key, revokedAt: now }); // a concurrent revoke won
     await publishKey(stores, c.get("defer"), id);
     return c.json(keyView({ ...key, ...revocation }, current), 200);
-  });
+  }),
 
-  app.openapi(rollKey, async (c) => {
+  endpoint(rollKey, async (c) => {
     const { id } = c.req.valid("param");
     // An absent body skips zod, and with it the schema's default.
     const gracePeriodSeconds = c.req.valid("json").gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
@@ -91,16 +87,15 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
     ensureManageable(c, key);
     const now = Date.now();
     const deadline = now + gracePeriodSeconds * 1000;
-    const secret = generateKey(key.environment);
-    const hash = await hashKey(secret);
-    const { prefix, hint } = displayParts(secret);
+    const minted = await mintSecret(key.environment);
+    const { prefix, hint } = minted;
     await db.batch([
       // Every older secret ends at the deadline, unless it was already due to end sooner.
       db
         .update(keySecrets)
         .set({ expiresAt: deadline })
         .where(and(eq(keySecrets.keyId, id), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, deadline)))),
-      db.insert(keySecrets).values({ hash, keyId: id, prefix, hint, createdAt: now, expiresAt: null }),
+      db.insert(keySecrets).values(secretRow(id, minted, now)),
       db.update(apiKeys).set({ updatedAt: now }).where(eq(apiKeys.id, id)),
       auditInsert(
         c,
@@ -110,6 +105,6 @@ export function registerKeyLifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
       ),
     ]);
     await publishKey(stores, c.get("defer"), id);
-    return c.json({ ...keyView({ ...key, updatedAt: now }, { prefix, hint }), key: secret, previousSecretExpiresAt: iso(deadline)! }, 200);
-  });
-}
+    return c.json({ ...keyView({ ...key, updatedAt: now }, { prefix, hint }), key: minted.secret, previousSecretExpiresAt: iso(deadline)! }, 200);
+  }),
+];

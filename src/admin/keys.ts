@@ -1,25 +1,23 @@
 // Key management: create, list, read, update. Revoke and roll live in key-lifecycle.ts.
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { and, desc, eq, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import { isUniqueViolation } from "../db/errors.ts";
 import { newId } from "../db/ids.ts";
-import { apiKeys, tenants, type ApiKeyRow } from "../db/schema.ts";
-import { defineRoute, jsonContent } from "../http/access.ts";
-import type { AppEnv } from "../http/context.ts";
-import { Problem } from "../http/problem.ts";
-import { displayParts, generateKey } from "../keys/format.ts";
-import { hashKey } from "../keys/hash.ts";
-import { publishKey } from "../keys/lookup.ts";
+import { apiKeys, auditLog, keySecrets, tenants, type ApiKeyRow } from "../db/schema.ts";
+import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
+import { Problem } from "../core/problem.ts";
+import { insertWhere } from "../db/insert.ts";
+import { mintSecret } from "../keys/mint.ts";
+import { publishKey } from "./publish.ts";
 import { isPlatform, PERMISSION_SETS } from "../keys/scopes.ts";
 import { effectiveLimits } from "../tenants/plans.ts";
-import { auditedChange, auditInsertWhere, auditRow } from "./audit-entry.ts";
-import { actingTenant, checkGrantable, currentSecrets, ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
-import { page } from "./paging.ts";
+import { auditedChange, auditRow } from "./audit-entry.ts";
+import { newKeyRow, secretRow } from "./key-rows.ts";
+import { actingTenant, pageOwned } from "../http/tenant-scope.ts";
+import { IdParam, KeyId } from "../http/schemas.ts";
+import { checkGrantable, currentSecrets, ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import {
   CreatedKeySchema,
   CreateKeyBody,
-  IdParam,
-  KeyId,
   KeyList,
   KeyListQuery,
   KeySchema,
@@ -79,8 +77,8 @@ const updateKey = defineRoute("admin", {
   },
 });
 
-export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(createKey, async (c) => {
+export const keyRoutes: Endpoint[] = [
+  endpoint(createKey, async (c) => {
     const body = c.req.valid("json");
     const stores = c.get("stores");
     const { db } = stores;
@@ -90,31 +88,25 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     const scopes = body.scopes ? [...new Set(body.scopes)] : [...PERMISSION_SETS[body.permissionSet!].scopes];
     checkGrantable(c, tenantId, scopes);
 
-    const secret = generateKey(body.environment);
-    const hash = await hashKey(secret);
-    const { prefix, hint } = displayParts(secret);
+    const minted = await mintSecret(body.environment);
+    const { prefix, hint } = minted;
     const now = Date.now();
-    const key: ApiKeyRow = {
-      id: newId("key"),
-      tenantId,
-      name: body.name,
-      description: body.description ?? null,
-      environment: body.environment,
-      scopes,
-      rateLimitCapacity: body.rateLimit?.capacity ?? null,
-      rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
-      monthlyQuota: body.monthlyQuota ?? null,
-      expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
-      enabled: true,
-      revokedAt: null,
-      revokedBy: null,
-      revokeReason: null,
-      createdAt: now,
-      createdBy: c.get("principal").key.keyId,
-      updatedAt: now,
-      lastUsedAt: null,
-      totalRequests: 0,
-    };
+    const key = newKeyRow(
+      {
+        id: newId("key"),
+        tenantId,
+        name: body.name,
+        description: body.description ?? null,
+        environment: body.environment,
+        scopes,
+        rateLimitCapacity: body.rateLimit?.capacity ?? null,
+        rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
+        monthlyQuota: body.monthlyQuota ?? null,
+        expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+        createdBy: c.get("principal").key.keyId,
+      },
+      now,
+    );
     const { maxKeys } = effectiveLimits(tenant);
     // One batch, one transaction. The key row is inserted only while the tenant is under its
     // plan's limit (checked inside the INSERT, so two racing creates cannot both pass), and the
@@ -131,23 +123,13 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
       now,
     );
     const { d1 } = stores;
-    const keyExists = "EXISTS (SELECT 1 FROM api_keys WHERE id = ?)";
+    const keyLanded = { sql: "EXISTS (SELECT 1 FROM api_keys WHERE id = ?)", params: [key.id] };
     let results: D1Result[];
     try {
       results = await d1.batch([
-        d1
-          .prepare(
-            `INSERT INTO api_keys (id, tenant_id, name, description, environment, scopes, rate_limit_capacity,
-               rate_limit_refill_per_second, monthly_quota, expires_at, enabled, created_at, created_by, updated_at)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?
-             WHERE (SELECT count(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL) < ?`,
-          )
-          .bind(key.id, tenantId, key.name, key.description, key.environment, JSON.stringify(scopes), key.rateLimitCapacity,
-            key.rateLimitRefillPerSecond, key.monthlyQuota, key.expiresAt, now, key.createdBy, now, tenantId, maxKeys),
-        d1
-          .prepare(`INSERT INTO key_secrets (hash, key_id, prefix, hint, created_at) SELECT ?, ?, ?, ?, ? WHERE ${keyExists}`)
-          .bind(hash, key.id, prefix, hint, now, key.id),
-        auditInsertWhere(d1, audit, { sql: keyExists, params: [key.id] }),
+        insertWhere(d1, apiKeys, key, { sql: "(SELECT count(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL) < ?", params: [tenantId, maxKeys] }),
+        insertWhere(d1, keySecrets, secretRow(key.id, minted, now), keyLanded),
+        insertWhere(d1, auditLog, audit, keyLanded),
       ]);
     } catch (err) {
       if (isUniqueViolation(err, "api_keys.name")) {
@@ -161,42 +143,29 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
         extensions: { maxKeys },
       });
     }
-    return c.json({ ...keyView(key, { prefix, hint }), key: secret }, 201);
-  });
+    return c.json({ ...keyView(key, minted), key: minted.secret }, 201);
+  }),
 
-  app.openapi(listKeys, async (c) => {
+  endpoint(listKeys, async (c) => {
     const q = c.req.valid("query");
-    const { db } = c.get("stores");
-    const where: SQL[] = [];
-    // A platform key sees every tenant unless it names one; anyone else sees only its own.
-    const { key: caller } = c.get("principal");
-    if (q.tenantId !== undefined) where.push(eq(apiKeys.tenantId, actingTenant(c, q.tenantId)));
-    else if (!isPlatform(caller.scopes)) where.push(eq(apiKeys.tenantId, caller.tenantId));
-    if (q.cursor) where.push(lt(apiKeys.id, q.cursor));
-    if (q.enabled !== undefined) where.push(eq(apiKeys.enabled, q.enabled));
-    if (q.environment) where.push(eq(apiKeys.environment, q.environment));
-    if (q.revoked !== undefined) where.push(q.revoked ? isNotNull(apiKeys.revokedAt) : isNull(apiKeys.revokedAt));
-    const rows = await db
-      .select()
-      .from(apiKeys)
-      .where(and(...where))
-      .orderBy(desc(apiKeys.id))
-      .limit(q.limit + 1)
-      .all();
-    const { rows: kept, nextCursor } = page(rows, q.limit);
+    const { rows: kept, nextCursor } = await pageOwned(c, apiKeys, q, [
+      q.enabled === undefined ? undefined : eq(apiKeys.enabled, q.enabled),
+      q.environment ? eq(apiKeys.environment, q.environment) : undefined,
+      q.revoked === undefined ? undefined : q.revoked ? isNotNull(apiKeys.revokedAt) : isNull(apiKeys.revokedAt),
+    ]);
     const secrets = await currentSecrets(
       c,
       kept.map((k) => k.id),
     );
     return c.json({ data: kept.map((k) => keyView(k, secrets.get(k.id) ?? { prefix: "", hint: "" })), nextCursor }, 200);
-  });
+  }),
 
-  app.openapi(getKey, async (c) => {
+  endpoint(getKey, async (c) => {
     const { key, current } = await loadKey(c, c.req.valid("param").id);
     return c.json(keyView(key, current), 200);
-  });
+  }),
 
-  app.openapi(updateKey, async (c) => {
+  endpoint(updateKey, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const stores = c.get("stores");
@@ -236,5 +205,5 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     const updated = { ...key, ...changes };
     await publishKey(stores, c.get("defer"), id);
     return c.json(keyView(updated, current), 200);
-  });
-}
+  }),
+];

@@ -1,32 +1,9 @@
 // Wire shapes of the admin API. Timestamps are ISO 8601 on the wire and epoch ms in D1.
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, AuditRow, KeySecretRow, TenantRow } from "../db/schema.ts";
-import { containsKeyLike } from "../keys/format.ts";
+import { iso, KeyId, label, PaginationQuery, TenantId, text } from "../http/schemas.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
 import { effectiveLimits, PLAN_NAMES, rateLimitOf } from "../tenants/plans.ts";
-
-/** Free text that is stored and echoed. A pasted key would end up in D1, audit and responses. */
-export const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine((s) => !containsKeyLike(s), "looks like an API key; never paste a secret here");
-export const label = (max: number) => text(max).pipe(z.string().min(1));
-
-export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-export const ProblemSchema = z
-  .object({
-    type: z.string().url().openapi({ example: "https://keygate.dev/problems/unknown-key" }),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    instance: z.string(),
-    request_id: z.string().optional(),
-  })
-  .passthrough()
-  .openapi("Problem");
 
 export const ScopeSchema = z.enum(SCOPES).openapi("Scope");
 export const PermissionSetNameSchema = z
@@ -45,20 +22,11 @@ export const RateLimitSchema = z
   .strict()
   .openapi("RateLimit");
 
-const Id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-Za-z]{8,40}$`), `must be a ${prefix}_ id`);
-export const TenantId = Id("ten").openapi({ example: "ten_0Mf3kq2Ax9TuPz0c" });
-export const KeyId = Id("key").openapi({ example: "key_0Mf3kq2Ax9TuPz0c" });
-
 const futureTimestamp = z
   .string()
   .datetime({ offset: true })
   .refine((s) => Date.parse(s) > Date.now(), "must be in the future")
   .openapi({ example: "2027-01-01T00:00:00Z" });
-
-export const PaginationQuery = z.object({
-  cursor: z.string().max(200).optional().openapi({ description: "The `nextCursor` of the previous page." }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 const booleanQuery = z
   .enum(["true", "false"])
@@ -284,5 +252,3 @@ export const AuditQuery = PaginationQuery.extend({
   tenantId: TenantId.optional().openapi({ description: "Platform keys only." }),
 });
 export const AuditList = z.object({ data: z.array(AuditEntrySchema), nextCursor: z.string().nullable() }).openapi("AuditList");
-
-export const IdParam = (schema: z.ZodString) => z.object({ id: schema.openapi({ param: { name: "id", in: "path" } }) });

@@ -1,10 +1,8 @@
 // What a key can learn about itself and its options, with any valid key or an admin one.
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { tenants } from "../db/schema.ts";
-import { defineRoute, jsonContent } from "../http/access.ts";
-import type { AppEnv } from "../http/context.ts";
+import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
 import { PERMISSION_SETS } from "../keys/scopes.ts";
 import { loadKey } from "./key-access.ts";
 import { KeySchema, keyView, TenantSchema, tenantView } from "./schemas.ts";
@@ -32,19 +30,19 @@ const permissionSets = defineRoute("admin", {
   responses: { 200: { description: "The presets", ...jsonContent(PermissionSets) } },
 });
 
-export function registerSelfRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(me, async (c) => {
+export const selfRoutes: Endpoint[] = [
+  endpoint(me, async (c) => {
     const { key, current } = await loadKey(c, c.get("principal").key.keyId);
     const tenant = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get();
     return c.json({ key: keyView(key, current), tenant: tenantView(tenant!) }, 200);
-  });
+  }),
 
-  app.openapi(permissionSets, (c) =>
+  endpoint(permissionSets, (c) =>
     c.json(
       {
         data: Object.entries(PERMISSION_SETS).map(([name, set]) => ({ name, description: set.description, scopes: [...set.scopes] })),
       },
       200,
     ),
-  );
-}
+  ),
+];

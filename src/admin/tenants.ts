@@ -1,19 +1,16 @@
 // Tenant management: platform scope only.
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { isUniqueViolation } from "../db/errors.ts";
 import { newId } from "../db/ids.ts";
 import { tenants, type TenantRow } from "../db/schema.ts";
-import { defineRoute, jsonContent } from "../http/access.ts";
-import type { AppEnv } from "../http/context.ts";
-import { Problem } from "../http/problem.ts";
-import { publishTenant } from "../keys/lookup.ts";
+import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
+import { Problem } from "../core/problem.ts";
+import { IdParam, TenantId } from "../http/schemas.ts";
+import { pageOf } from "../http/tenant-scope.ts";
+import { publishTenant } from "./publish.ts";
 import { auditInsert } from "./audit-entry.ts";
-import { page } from "./paging.ts";
 import {
   CreateTenantBody,
-  IdParam,
-  TenantId,
   TenantList,
   TenantListQuery,
   TenantSchema,
@@ -73,8 +70,8 @@ const updateTenant = defineRoute("platform", {
 
 const notFound = () => new Problem("not-found", { detail: "No such tenant." });
 
-export function registerTenantRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(createTenant, async (c) => {
+export const tenantRoutes: Endpoint[] = [
+  endpoint(createTenant, async (c) => {
     const body = c.req.valid("json");
     const { db } = c.get("stores");
     const now = Date.now();
@@ -101,33 +98,22 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>): void {
       throw err;
     }
     return c.json(tenantView(row), 201);
-  });
+  }),
 
-  app.openapi(listTenants, async (c) => {
+  endpoint(listTenants, async (c) => {
     const q = c.req.valid("query");
-    const { db } = c.get("stores");
-    const where: SQL[] = [];
-    if (q.cursor) where.push(lt(tenants.id, q.cursor));
-    if (q.active !== undefined) where.push(eq(tenants.active, q.active));
-    const rows = await db
-      .select()
-      .from(tenants)
-      .where(and(...where))
-      .orderBy(desc(tenants.id))
-      .limit(q.limit + 1)
-      .all();
-    const { rows: kept, nextCursor } = page(rows, q.limit);
+    const { rows: kept, nextCursor } = await pageOf(c, tenants, q, [q.active === undefined ? undefined : eq(tenants.active, q.active)]);
     return c.json({ data: kept.map(tenantView), nextCursor }, 200);
-  });
+  }),
 
-  app.openapi(getTenant, async (c) => {
+  endpoint(getTenant, async (c) => {
     const { id } = c.req.valid("param");
     const row = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, id)).get();
     if (!row) throw notFound();
     return c.json(tenantView(row), 200);
-  });
+  }),
 
-  app.openapi(updateTenant, async (c) => {
+  endpoint(updateTenant, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const stores = c.get("stores");
@@ -154,5 +140,5 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>): void {
     ]);
     await publishTenant(stores, c.get("defer"), id);
     return c.json(tenantView(updated[0]!), 200);
-  });
-}
+  }),
+];

@@ -1,14 +1,15 @@
 // Usage as the keys' objects flushed it to D1: per key, and per tenant by day and by route.
 // Figures lag live traffic by up to USAGE_REPORT_MS + USAGE_FLUSH_DELAY_MS (about 15 s).
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { and, between, eq, sql } from "drizzle-orm";
 import { usageDaily } from "../db/schema.ts";
-import { defineRoute } from "../http/access.ts";
+import { defineRoute, endpoint, type Endpoint } from "../http/route.ts";
+import { Problem } from "../core/problem.ts";
+import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
-import { Problem } from "../http/problem.ts";
-import { isPlatform } from "../keys/scopes.ts";
-import { actingTenant, loadKey } from "./key-access.ts";
-import { IdParam, iso, KeyId, TenantId } from "./schemas.ts";
+import { readableTenant } from "../http/tenant-scope.ts";
+import { loadKey } from "./key-access.ts";
+import { IdParam, iso, KeyId, TenantId } from "../http/schemas.ts";
 
 const day = z
   .string()
@@ -94,7 +95,7 @@ function range(q: { from?: string; to?: string }): { from: string; to: string } 
   return { from, to };
 }
 
-async function summarise(c: Parameters<Parameters<OpenAPIHono<AppEnv>["openapi"]>[1]>[0], where: ReturnType<typeof and>) {
+async function summarise(c: Context<AppEnv>, where: ReturnType<typeof and>) {
   const { db } = c.get("stores");
   const [totals, days, routes] = await db.batch([
     db.select(sums).from(usageDaily).where(where),
@@ -104,22 +105,20 @@ async function summarise(c: Parameters<Parameters<OpenAPIHono<AppEnv>["openapi"]
   return { totals: totals[0]!, days, routes };
 }
 
-export function registerUsageRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(keyUsage, async (c) => {
+export const usageRoutes: Endpoint[] = [
+  endpoint(keyUsage, async (c) => {
     const { key } = await loadKey(c, c.req.valid("param").id);
     const { from, to } = range(c.req.valid("query"));
     const summary = await summarise(c, and(eq(usageDaily.keyId, key.id), between(usageDaily.day, from, to)));
     return c.json({ keyId: key.id, from, to, lastUsedAt: iso(key.lastUsedAt), ...summary }, 200);
-  });
+  }),
 
-  app.openapi(tenantUsage, async (c) => {
+  endpoint(tenantUsage, async (c) => {
     const q = c.req.valid("query");
     const { from, to } = range(q);
-    const { key: caller } = c.get("principal");
-    const everyTenant = q.tenantId === undefined && isPlatform(caller.scopes);
-    const tenantId = everyTenant ? null : actingTenant(c, q.tenantId);
+    const tenantId = readableTenant(c, q.tenantId);
     const inRange = between(usageDaily.day, from, to);
     const summary = await summarise(c, tenantId === null ? and(inRange) : and(eq(usageDaily.tenantId, tenantId), inRange));
     return c.json({ tenantId, from, to, ...summary }, 200);
-  });
-}
+  }),
+];

@@ -1,9 +1,10 @@
 import { drizzle } from "drizzle-orm/d1";
-import type { KeyLimiter } from "../limits/key-limiter.ts";
 import { meterD1, meterKV, meterStub, StoreMeter } from "./meter.ts";
 import * as schema from "./schema.ts";
 
 export type Database = ReturnType<typeof drizzle<typeof schema>>;
+/** The key's object, typed by the generated Env (so this floor needs no import from limits/). */
+export type KeyLimiterStub = ReturnType<Env["KEY_LIMITER"]["get"]>;
 
 /** The stores one request may touch, every call counted by the request's meter. `d1` is for the
  * few statements drizzle cannot express in a batch (conditional INSERT … SELECT). */
@@ -12,7 +13,7 @@ export type Stores = {
   d1: D1Database;
   kv: KVNamespace;
   /** The key's Durable Object (limits, quota, authoritative revocation). */
-  keyLimiter: (keyId: string) => DurableObjectStub<KeyLimiter>;
+  keyLimiter: (keyId: string) => KeyLimiterStub;
   meter: StoreMeter;
   /**
    * The same stores for work the request starts but does not wait for (refreshing a stale cache

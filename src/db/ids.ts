@@ -1,4 +1,4 @@
-import { randomBase62, toBase62 } from "../keys/base62.ts";
+import { randomBase62, toBase62 } from "../core/base62.ts";
 
 /**
  * `<prefix>_<8 chars of time><12 random>`: base62 sorts like ASCII, so ids sort by creation time

@@ -1,5 +1,6 @@
 import type { Stores } from "../db/client.ts";
 import type { Principal } from "../keys/verify.ts";
+import type { RoutePolicy } from "./route.ts";
 
 /** What the pipeline's stages hand to each other through Hono's context. */
 export type AppEnv = {
@@ -12,7 +13,7 @@ export type AppEnv = {
     /** Run after the response; every deferred promise is awaited before the access log line. */
     defer: (promise: Promise<unknown>) => void;
     principal: Principal;
-    /** The route as usage reports name it, when the matched pattern says too little (a table route). */
-    usageRoute?: string;
+    /** The matched route's policy (scope, cost, body), declared with the route; read by the per-route stages. */
+    route: RoutePolicy;
   };
 };

@@ -4,10 +4,9 @@
 // with a different payload gets 422. Records are kept IDEMPOTENCY_RETENTION_MS (24 h).
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
-import { Problem, problemResponse } from "../http/problem.ts";
-import { log } from "../http/log.ts";
-import { containsKeyLike } from "../keys/format.ts";
-import { loggablePath } from "../http/middleware.ts";
+import { Problem, problemResponse } from "../core/problem.ts";
+import { log, loggablePath } from "../core/log.ts";
+import { containsKeyLike } from "../core/redact.ts";
 
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3600_000;
 /**

@@ -1,18 +1,16 @@
 // Job state for clients (read, list, cancel) and for origins (events). Tenant-scoped: another
 // tenant's job is a 404. Platform keys see every tenant's jobs; so do reporter keys of the
 // operator's own tenant, because one ingest origin serves every tenant.
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { page } from "../admin/paging.ts";
-import { IdParam } from "../admin/schemas.ts";
-import { jobs, type JobRow } from "../db/schema.ts";
-import { defineRoute, jsonContent } from "../http/access.ts";
 import type { AppEnv } from "../http/context.ts";
-import { log } from "../http/log.ts";
-import { Problem } from "../http/problem.ts";
-import { isPlatform } from "../keys/scopes.ts";
-import { proxyRoutes } from "../proxy/config.ts";
+import { IdParam } from "../http/schemas.ts";
+import { findOwned, pageOwned } from "../http/tenant-scope.ts";
+import { jobs, type JobRow } from "../db/schema.ts";
+import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
+import { log } from "../core/log.ts";
+import { Problem } from "../core/problem.ts";
+import { routeTable } from "../config/route-table.ts";
 import { forwardToOrigin } from "../proxy/forward.ts";
 import { JobEventBody, JobId, JobList, JobListQuery, JobSchema, jobView } from "./schemas.ts";
 import { ALLOWED_FROM } from "./states.ts";
@@ -69,17 +67,7 @@ const reportEvent = defineRoute("jobs:report", {
 
 const noSuchJob = () => new Problem("not-found", { detail: "No such job." });
 
-/** Who may see which tenant's jobs. */
-function seesAllTenants(c: Context<AppEnv>, reporting: boolean): boolean {
-  const { key, tenant } = c.get("principal");
-  return isPlatform(key.scopes) || (reporting && tenant.operator);
-}
-
-async function loadJob(c: Context<AppEnv>, id: string, reporting = false): Promise<JobRow> {
-  const job = await c.get("stores").db.select().from(jobs).where(eq(jobs.id, id)).get();
-  if (!job || (job.tenantId !== c.get("principal").key.tenantId && !seesAllTenants(c, reporting))) throw noSuchJob();
-  return job;
-}
+const loadJob = (c: Context<AppEnv>, id: string, reporting = false): Promise<JobRow> => findOwned(c, jobs, id, noSuchJob, { reporting });
 
 function illegal(job: JobRow, to: string): Problem {
   return new Problem("invalid-transition", {
@@ -88,34 +76,22 @@ function illegal(job: JobRow, to: string): Problem {
   });
 }
 
-export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(getJob, async (c) => c.json(jobView(await loadJob(c, c.req.valid("param").id)), 200));
+export const jobRoutes: Endpoint[] = [
+  endpoint(getJob, async (c) => c.json(jobView(await loadJob(c, c.req.valid("param").id)), 200)),
 
-  app.openapi(listJobs, async (c) => {
+  endpoint(listJobs, async (c) => {
     const q = c.req.valid("query");
-    const where: SQL[] = [];
-    if (!seesAllTenants(c, false)) where.push(eq(jobs.tenantId, c.get("principal").key.tenantId));
-    if (q.cursor) where.push(lt(jobs.id, q.cursor));
-    if (q.status) where.push(eq(jobs.status, q.status));
-    const rows = await c
-      .get("stores")
-      .db.select()
-      .from(jobs)
-      .where(and(...where))
-      .orderBy(desc(jobs.id))
-      .limit(q.limit + 1)
-      .all();
-    const { rows: kept, nextCursor } = page(rows, q.limit);
+    const { rows: kept, nextCursor } = await pageOwned(c, jobs, q, [q.status ? eq(jobs.status, q.status) : undefined]);
     return c.json({ data: kept.map(jobView), nextCursor }, 200);
-  });
+  }),
 
-  app.openapi(cancelJob, async (c) => {
+  endpoint(cancelJob, async (c) => {
     const job = await loadJob(c, c.req.valid("param").id);
     const cancelled = await transition(c.get("stores"), job.id, "cancelled");
     if (!cancelled) throw illegal(job, "cancelled");
     // The origin is told after the fact, after the response: the job is cancelled here whatever
     // it answers, and a later report from it gets 409, which is its cue to stop.
-    const route = proxyRoutes(c.env).find((r) => r.name === job.route);
+    const route = routeTable(c.env).find((r) => r.name === job.route);
     if (!route) log("warn", "job.cancel_no_route", { jobId: job.id, route: job.route });
     else {
       c.get("defer")(
@@ -128,9 +104,9 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
       );
     }
     return c.json(jobView(cancelled), 200);
-  });
+  }),
 
-  app.openapi(reportEvent, async (c) => {
+  endpoint(reportEvent, async (c) => {
     const job = await loadJob(c, c.req.valid("param").id, true);
     const event = c.req.valid("json");
     if (!ALLOWED_FROM[event.status].includes(job.status)) throw illegal(job, event.status);
@@ -142,5 +118,5 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
     // Lost a race with another report or a cancel: the job moved on meanwhile.
     if (!updated) throw illegal(await loadJob(c, job.id, true), event.status);
     return c.json(jobView(updated), 200);
-  });
-}
+  }),
+];

@@ -1,12 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { JobRow } from "../db/schema.ts";
-import { iso, label, text } from "../admin/schemas.ts";
+import { Id, iso, label, PaginationQuery, text } from "../http/schemas.ts";
 import { JOB_STATUSES } from "./states.ts";
 
-export const JobId = z
-  .string()
-  .regex(/^job_[0-9A-Za-z]{8,40}$/, "must be a job_ id")
-  .openapi({ example: "job_0Mf3kq2Ax9TuPz0c" });
+export const JobId = Id("job").openapi({ example: "job_0Mf3kq2Ax9TuPz0c" });
 
 const json = z.record(z.string(), z.unknown());
 
@@ -67,9 +64,5 @@ export function jobView(j: JobRow): z.infer<typeof JobSchema> {
   };
 }
 
-export const JobListQuery = z.object({
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  status: z.enum(JOB_STATUSES).optional(),
-});
+export const JobListQuery = PaginationQuery.extend({ status: z.enum(JOB_STATUSES).optional() });
 export const JobList = z.object({ data: z.array(JobSchema), nextCursor: z.string().nullable() }).openapi("JobList");

@@ -2,7 +2,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Stores } from "../db/client.ts";
 import { jobs, type JobRow } from "../db/schema.ts";
-import { log } from "../http/log.ts";
+import { log } from "../core/log.ts";
 import { ALLOWED_FROM, TERMINAL, type JobStatus } from "./states.ts";
 
 export async function transition(

@@ -2,16 +2,13 @@
 import { and, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { idempotencyKeys, jobs } from "../db/schema.ts";
-import { log } from "../http/log.ts";
+import { log } from "../core/log.ts";
+import { stuckAfterMs as stuckAfterMsOf } from "../config/settings.ts";
 import { ALLOWED_FROM } from "./states.ts";
-
-const DEFAULT_STUCK_AFTER_S = 900;
 
 export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number }> {
   const db = drizzle(env.DB);
-  // A setting that is not a positive number must not switch the sweep off: the default applies.
-  const configured = Number(env.JOB_STUCK_AFTER_SECONDS);
-  const stuckAfterMs = (Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_STUCK_AFTER_S) * 1000;
+  const stuckAfterMs = stuckAfterMsOf(env.JOB_STUCK_AFTER_SECONDS);
   const stale = now - stuckAfterMs;
   const [failed, expired] = await db.batch([
     db

@@ -2,9 +2,9 @@
 // guessed keys cannot turn into a flood of KV and D1 reads. The Workers rate-limiting binding is
 // per location and approximate, which is all a filter needs; it is only asked on a failure, never
 // on the hot path, and its "no" is remembered here so the next tries cost nothing at all.
-import { log } from "../http/log.ts";
-import { Problem } from "../http/problem.ts";
-import { MemoryCache } from "./memory-cache.ts";
+import { log } from "../core/log.ts";
+import { Problem } from "../core/problem.ts";
+import { MemoryCache } from "../core/memory-cache.ts";
 
 /** How long an IP that tripped the limit is refused in this isolate without asking anyone. */
 export const BLOCK_MS = 10_000;

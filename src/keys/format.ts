@@ -1,22 +1,14 @@
 // Key format: kg_<env>_<32 random base62><6 base62 CRC-32 of everything before it>.
 // The fixed prefix lets secret scanners recognise a leaked key; the checksum rejects typos and
 // invented keys offline, before any cache or database is asked.
-import { randomBase62, toBase62 } from "./base62.ts";
-import { crc32 } from "./crc32.ts";
+import { randomBase62, toBase62 } from "../core/base62.ts";
+import { crc32 } from "../core/crc32.ts";
 
 export type KeyEnvironment = "live" | "test";
 
 export const RANDOM_LENGTH = 32; // 190 bits of entropy
 export const CHECKSUM_LENGTH = 6; // 62^6 > 2^32
 export const KEY_PATTERN = /^kg_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
-/** Finds key-shaped strings anywhere in text (global: for replace, as in scrubbing logs). */
-export const KEY_LIKE = /kg_(?:live|test)_[0-9A-Za-z]{8,}/g;
-const KEY_LIKE_ONCE = new RegExp(KEY_LIKE.source);
-
-/** Whether text holds anything key-shaped (a URL, a header, a free-text field). */
-export function containsKeyLike(text: string): boolean {
-  return KEY_LIKE_ONCE.test(text);
-}
 const MAX_KEY_LENGTH = 64;
 
 export function checksumOf(head: string): string {

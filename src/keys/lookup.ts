@@ -1,10 +1,13 @@
 // Key and tenant lookup through three tiers: isolate memory, then KV, then D1 (the truth).
 // Misses fill the tiers above them after the response (waitUntil), so the client never waits on it.
+// Admin changes write through these tiers from admin/publish.ts.
 import { eq } from "drizzle-orm";
+import { deadline } from "../core/deadline.ts";
+import { log } from "../core/log.ts";
+import { MemoryCache } from "../core/memory-cache.ts";
 import type { Stores } from "../db/client.ts";
+import { readD1 } from "../db/read.ts";
 import { apiKeys, keySecrets, tenants } from "../db/schema.ts";
-import { log } from "../http/log.ts";
-import { Problem } from "../http/problem.ts";
 import {
   KEY_MEMORY_TTL_MS,
   KV_CACHE_TTL_S,
@@ -14,9 +17,6 @@ import {
   NEGATIVE_MEMORY_TTL_MS,
   TENANT_MEMORY_TTL_MS,
 } from "./cache-policy.ts";
-import { deadline } from "../db/deadline.ts";
-import { dropLease } from "../limits/leases.ts";
-import { MemoryCache } from "./memory-cache.ts";
 import { keySnapshot, tenantSnapshot, type KeySnapshot, type TenantSnapshot } from "./snapshot.ts";
 
 type Defer = (promise: Promise<unknown>) => void;
@@ -27,9 +27,8 @@ export const memory = {
   tenants: new MemoryCache<TenantSnapshot>(MEMORY_MAX_ENTRIES),
 };
 
-/** A store that does not answer is treated as failing: KV falls through to D1, D1 answers 503. */
+/** A KV read that does not answer is treated as failing: the lookup falls through to D1. */
 const KV_READ_DEADLINE_MS = 1_000;
-const D1_READ_DEADLINE_MS = 2_000;
 
 /** A good copy: fresh for its TTL, then served stale while it is refreshed (cache-policy.ts). */
 const rememberKey = (hash: string, key: KeySnapshot) => memory.keys.set(hash, key, KEY_MEMORY_TTL_MS, Date.now(), MEMORY_STALE_MS);
@@ -56,20 +55,8 @@ function writeKV(stores: Stores, defer: Defer, name: string, value: unknown): vo
   );
 }
 
-async function fromD1<T>(what: string, query: () => Promise<T>): Promise<T> {
-  try {
-    return await deadline(query(), D1_READ_DEADLINE_MS, "D1 read");
-  } catch (err) {
-    log("error", "d1.read_failed", { what, error: String(err) });
-    throw new Problem("store-unavailable", {
-      detail: "The key store is temporarily unavailable; retry shortly.",
-      headers: { "Retry-After": "5" },
-    });
-  }
-}
-
 async function keyFromD1(stores: Stores, hash: string): Promise<KeySnapshot | null> {
-  const row = await fromD1("key", () =>
+  const row = await readD1("key", () =>
     stores.db
       .select()
       .from(keySecrets)
@@ -145,7 +132,7 @@ async function loadTenant(stores: Stores, defer: Defer, id: string): Promise<Ten
     rememberTenant(id, fromKV);
     return fromKV;
   }
-  const row = await fromD1("tenant", () => stores.db.select().from(tenants).where(eq(tenants.id, id)).get());
+  const row = await readD1("tenant", () => stores.db.select().from(tenants).where(eq(tenants.id, id)).get());
   if (!row) return null;
   const snapshot = tenantSnapshot(row);
   rememberTenant(id, snapshot);
@@ -169,47 +156,14 @@ export function forgetKey(hash: string, reason: "revoked" | "disabled" | "expire
   rememberKey(hash, corrected);
 }
 
-/**
- * After an admin change: re-read the key from D1 and overwrite every cached copy of each of its
- * secrets. Writing the new state (rather than deleting) means a revoked key that keeps being
- * tried is answered from cache, never from D1.
- */
-export async function publishKey(stores: Stores, defer: Defer, keyId: string): Promise<void> {
-  const rows = await fromD1("key for publishing", () =>
-    stores.db.select().from(keySecrets).innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId)).where(eq(keySecrets.keyId, keyId)).all(),
-  );
-  if (rows.length === 0) return;
-  const key = rows[0]!.api_keys;
-  // The key's object first: it is what every isolate consults within a lease lifetime, so once
-  // this returns, the change holds everywhere within LEASE_MS whatever the caches below say.
-  dropLease(keyId);
-  try {
-    await stores.keyLimiter(keyId).configure({
-      keyId,
-      tenantId: key.tenantId,
-      version: key.updatedAt,
-      revokedAt: key.revokedAt,
-      enabled: key.enabled,
-      expiresAt: key.expiresAt,
-      scopes: key.scopes,
-      secrets: Object.fromEntries(rows.map((r) => [r.key_secrets.hash, r.key_secrets.expiresAt])),
-    });
-  } catch (err) {
-    // D1 already holds the change; the object adopts it from the next isolate whose cache has
-    // the newer version (at worst the cache staleness in cache-policy.ts).
-    log("error", "limiter.configure_failed", { keyId, error: String(err) });
-  }
-  for (const row of rows) {
-    const snapshot = keySnapshot(row.api_keys, row.key_secrets);
-    rememberKey(snapshot.hash, snapshot);
-    writeKV(stores, defer, kvKeyName(snapshot.hash), snapshot);
-  }
+/** Write a key's new state over every cached copy of it: this isolate's memory and KV. */
+export function cacheKey(stores: Stores, defer: Defer, snapshot: KeySnapshot): void {
+  rememberKey(snapshot.hash, snapshot);
+  writeKV(stores, defer, kvKeyName(snapshot.hash), snapshot);
 }
 
-export async function publishTenant(stores: Stores, defer: Defer, tenantId: string): Promise<void> {
-  const row = await stores.db.select().from(tenants).where(eq(tenants.id, tenantId)).get();
-  if (!row) return;
-  const snapshot = tenantSnapshot(row);
-  rememberTenant(tenantId, snapshot);
-  writeKV(stores, defer, kvTenantName(tenantId), snapshot);
+/** The same for a tenant. */
+export function cacheTenant(stores: Stores, defer: Defer, snapshot: TenantSnapshot): void {
+  rememberTenant(snapshot.id, snapshot);
+  writeKV(stores, defer, kvTenantName(snapshot.id), snapshot);
 }

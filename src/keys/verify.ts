@@ -1,7 +1,7 @@
 // Verification of a presented key, in the order that costs least first: shape and checksum
 // (offline), then lookup (memory → KV → D1), then the key's state, then its tenant's.
 import type { Stores } from "../db/client.ts";
-import { Problem } from "../http/problem.ts";
+import { Problem } from "../core/problem.ts";
 import { parseKey } from "./format.ts";
 import { hashKey, sameDigest } from "./hash.ts";
 import { findKey, findTenant } from "./lookup.ts";

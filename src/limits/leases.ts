@@ -3,29 +3,33 @@
 // debited in the object when leased (nothing is over-admitted); whatever a lease still holds when
 // it is given up goes back with the isolate's next call. A lease also carries the object's
 // authoritative scopes, so a revocation or scope change holds everywhere within LEASE_MS.
-import { deadline } from "../db/deadline.ts";
-import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
+import { BoundedMap } from "../core/bounded-map.ts";
+import { deadline } from "../core/deadline.ts";
+import { log } from "../core/log.ts";
 import { grants, isScope } from "../keys/scopes.ts";
-import { log } from "../http/log.ts";
-import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, RENEW_AT_FRACTION, USAGE_REPORT_MS } from "./lease-policy.ts";
+import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
+import { MAX_KEYS_PER_ISOLATE } from "./isolate-bounds.ts";
+import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, RENEW_AT_FRACTION } from "./lease-policy.ts";
 import { monthOf } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthState, LimitRefusal, LimitView, Returned } from "./protocol.ts";
-import { isEmpty, record, type UsageReport } from "./usage.ts";
+import { countTraffic, rateOf, resetTraffic, trafficSize } from "./traffic.ts";
+import { pendingUsageSize, takeUsage } from "./usage-buffer.ts";
 
 type Lease = { id: string; tokens: number; granted: number; expiresAt: number; msLeased: number; month: string; scopes: string[]; view: LimitView };
-type KeyTraffic = { windowStart: number; count: number; rate: number };
 
-const MAX_KEYS = 10_000; // per-key maps of this isolate are bounded; a cleared entry costs one call
-
-const leases = new Map<string, Lease>();
+// Per key, bounded (isolate-bounds.ts). A dropped lease or orphan only strands tokens until the
+// object's lease ends (LEASE_MS); a dropped refusal or in-flight call costs one more object call.
+const leases = new BoundedMap<string, Lease>(MAX_KEYS_PER_ISOLATE);
 /** Tokens of leases given up without a call to carry them back yet. */
-const orphans = new Map<string, Returned>();
-const refusals = new Map<string, { until: number; result: LimitRefusal }>();
-const traffic = new Map<string, KeyTraffic>();
-const pendingUsage = new Map<string, { report: UsageReport; since: number }>();
-const inflight = new Map<string, Promise<unknown>>();
-/** Bumped when an admin change is made here: a lease call already on its way is then not trusted. */
-const generations = new Map<string, number>();
+const orphans = new BoundedMap<string, Returned>(MAX_KEYS_PER_ISOLATE);
+const refusals = new BoundedMap<string, { until: number; result: LimitRefusal }>(MAX_KEYS_PER_ISOLATE);
+const inflight = new BoundedMap<string, Promise<unknown>>(MAX_KEYS_PER_ISOLATE);
+/**
+ * Bumped by every admin change made in this isolate: a lease call already on its way is then not
+ * trusted. One number rather than one per key, so nothing here can grow; a change of another key
+ * costs a call in flight one retry.
+ */
+let changes = 0;
 
 export type Limiter = {
   acquire(req: AcquireRequest): Promise<AcquireResult>;
@@ -46,7 +50,7 @@ export type Decision = Admitted | Exclude<AcquireResult, { ok: true }>;
 
 /** Called by the isolate that changes a key: nothing leased before the change is spent after it. */
 export function dropLease(keyId: string): void {
-  generations.set(keyId, (generations.get(keyId) ?? 0) + 1);
+  changes++;
   giveUp(keyId);
   refusals.delete(keyId);
 }
@@ -56,8 +60,13 @@ export function resetLeases(): void {
   leases.clear();
   orphans.clear();
   refusals.clear();
-  traffic.clear();
   inflight.clear();
+  resetTraffic();
+}
+
+/** How many keys each of this isolate's per-key maps holds (tests check the bound). */
+export function isolateState(): Record<string, number> {
+  return { leases: leases.size, orphans: orphans.size, refusals: refusals.size, inflight: inflight.size, traffic: trafficSize(), pendingUsage: pendingUsageSize() };
 }
 
 /** The last answer this isolate had for the key, for responses that never reached admission. */
@@ -118,7 +127,7 @@ const MIN_REQUESTS_PER_RENEWED_LEASE = 2;
 function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot): void {
   const keyId = key.keyId;
   const now = Date.now();
-  const generation = generations.get(keyId) ?? 0;
+  const generation = changes;
   const returned = orphans.get(keyId) ?? null;
   if (returned) orphans.delete(keyId);
   const call = acquire(access.backgroundLimiter(), key, tenant, { scope: null, cost: 0, returned, now });
@@ -137,7 +146,7 @@ function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: Tena
           return;
         }
         if (result.granted === 0) return; // nothing left to lease: keep spending the old one
-        if ((generations.get(keyId) ?? 0) !== generation) {
+        if (changes !== generation) {
           if (!orphans.has(keyId)) orphans.set(keyId, { leaseId: result.leaseId, tokens: result.granted, month: monthOf(now) });
           return;
         }
@@ -174,7 +183,7 @@ function fromLease(keyId: string, scope: string | null, cost: number, now: numbe
 
 async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number): Promise<Decision> {
   const now = Date.now();
-  const generation = generations.get(key.keyId) ?? 0;
+  const generation = changes;
   const old = leases.get(key.keyId);
   leases.delete(key.keyId);
   const returned = old && old.tokens > 0 ? { leaseId: old.id, tokens: old.tokens, month: old.month } : (orphans.get(key.keyId) ?? null);
@@ -194,7 +203,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
     return result;
   }
   const leftover = result.granted - cost;
-  if ((generations.get(key.keyId) ?? 0) !== generation) {
+  if (changes !== generation) {
     // The key changed here while the call was out: keep nothing from it, ask again.
     if (leftover > 0) orphans.set(key.keyId, { leaseId: result.leaseId, tokens: leftover, month: monthOf(now) });
     return callObject(limiter, key, tenant, scope, cost);
@@ -236,58 +245,4 @@ function acquire(
 function wanted(keyId: string, cost: number, capacity: number, now: number): number {
   const perLease = Math.ceil((rateOf(keyId, now) * LEASE_MS) / 1000);
   return Math.max(cost, Math.min(perLease, MAX_LEASE_TOKENS, capacity));
-}
-
-/** Requests per second of the key here: the last full window's, or the current one's if higher. */
-function rateOf(keyId: string, now: number): number {
-  const t = traffic.get(keyId);
-  if (!t) return 0;
-  const current = (t.count * 1000) / Math.max(now - t.windowStart, MIN_RATE_WINDOW_MS);
-  return Math.max(t.rate, current);
-}
-
-/** Below this, a window is too short to tell a rate from a coincidence. */
-const MIN_RATE_WINDOW_MS = 100;
-
-function countTraffic(keyId: string, now: number): void {
-  let t = traffic.get(keyId);
-  if (!t) {
-    if (traffic.size >= MAX_KEYS) traffic.clear();
-    traffic.set(keyId, (t = { windowStart: now, count: 0, rate: 0 }));
-  }
-  t.count++;
-  const elapsed = now - t.windowStart;
-  if (elapsed >= LEASE_MS) {
-    const observed = (t.count * 1000) / elapsed;
-    t.rate = t.rate === 0 ? observed : 0.5 * t.rate + 0.5 * observed;
-    t.windowStart = now;
-    t.count = 0;
-  }
-}
-
-// ---- usage, carried by lease calls ----
-
-/** Returns true when this starts a new batch for the key (the caller schedules its report). */
-export function recordUsage(keyId: string, route: string, status: number, now: number): boolean {
-  let p = pendingUsage.get(keyId);
-  const started = !p;
-  if (!p) {
-    if (pendingUsage.size >= MAX_KEYS) return false;
-    pendingUsage.set(keyId, (p = { report: { rows: {}, lastUsedAt: 0 }, since: now }));
-  }
-  record(p.report, now, route, status);
-  return started;
-}
-
-function takeUsage(keyId: string): (UsageReport & { id: string }) | null {
-  const p = pendingUsage.get(keyId);
-  pendingUsage.delete(keyId);
-  return p && !isEmpty(p.report) ? { ...p.report, id: crypto.randomUUID() } : null;
-}
-
-/** Usage still waiting for a lease call after USAGE_REPORT_MS (a key gone quiet here). */
-export function overdueUsage(keyId: string, now: number): (UsageReport & { id: string }) | null {
-  const p = pendingUsage.get(keyId);
-  if (!p || now - p.since < USAGE_REPORT_MS) return null;
-  return takeUsage(keyId);
 }

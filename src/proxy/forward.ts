@@ -3,9 +3,9 @@
 // RFC 9421 Ed25519 signature over all of it. The origin's response streams back unchanged.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
-import { log } from "../http/log.ts";
-import { Problem } from "../http/problem.ts";
-import type { ProxyRoute } from "./config.ts";
+import { log } from "../core/log.ts";
+import { Problem } from "../core/problem.ts";
+import type { ProxyRoute } from "../config/route-table.ts";
 import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
 import { contentDigest, loadSigning, signedComponents, signRequest } from "./signing.ts";
 
@@ -53,7 +53,7 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
 
   let signing;
   try {
-    signing = await loadSigning(c.env as unknown as { SIGNING_KEY?: string; SIGNING_KEY_PREVIOUS?: string });
+    signing = await loadSigning(c.env);
   } catch (err) {
     log("error", "proxy.signing_unavailable", { error: String(err) });
     throw new Problem("signing-unavailable", { detail: "The gateway cannot sign requests right now; retry shortly.", headers: { "Retry-After": "5" } });

@@ -3,7 +3,7 @@
 // often it was sent (Headers yields every name lowercased, repeated values joined); keygate then
 // sets its own, signed. On the way back, what would let an origin speak for the gateway (CORS,
 // cookies on the gateway's domain) is removed the same way.
-import { CREDENTIAL_HEADERS } from "../http/credential.ts";
+import { CREDENTIAL_HEADERS } from "../keys/credential.ts";
 
 /** Headers keygate itself sets (or signs) on the way to the origin. */
 const OURS = ["signature", "signature-input", "content-digest", "x-request-id"];

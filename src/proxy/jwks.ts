@@ -1,10 +1,9 @@
 // GET /.well-known/jwks.json: the public keys origins use to verify keygate's signatures. The
 // active key first, the previous one second while a rotation settles; never a private part.
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../http/context.ts";
-import { defineRoute, jsonContent } from "../http/access.ts";
-import { Problem } from "../http/problem.ts";
-import { loadSigning, type SigningVars } from "./signing.ts";
+import { z } from "@hono/zod-openapi";
+import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
+import { Problem } from "../core/problem.ts";
+import { loadSigning } from "./signing.ts";
 
 /** How long origins and caches may keep the key set. Key rotation waits longer than this. */
 export const JWKS_MAX_AGE_SECONDS = 300;
@@ -36,16 +35,16 @@ const jwks = defineRoute("public", {
   },
 });
 
-export function registerJwksRoute(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(jwks, async (c) => {
+export const jwksRoutes: Endpoint[] = [
+  endpoint(jwks, async (c) => {
     let keys: JsonWebKey[];
     try {
-      keys = (await loadSigning(c.env as unknown as SigningVars)).jwks.keys;
+      keys = (await loadSigning(c.env)).jwks.keys;
     } catch (err) {
       throw new Problem("signing-unavailable", { detail: "Signing is not configured", cause: err instanceof Error ? err.message : String(err) });
     }
     return c.json({ keys: keys as z.infer<typeof JwkSchema>[] }, 200, {
       "Cache-Control": `public, max-age=${JWKS_MAX_AGE_SECONDS}`,
     });
-  });
-}
+  }),
+];

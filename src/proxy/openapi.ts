@@ -1,7 +1,7 @@
 // The route table's routes in /openapi.json, so the description (and the scope walk in the
 // tests) covers configured routes exactly like code routes.
-import { problemContent } from "../http/access.ts";
-import type { ProxyRoute } from "./config.ts";
+import { problemContent } from "../http/route.ts";
+import type { ProxyRoute } from "../config/route-table.ts";
 
 const problem = problemContent;
 

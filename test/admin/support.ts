@@ -1,7 +1,7 @@
 // Assertions and D1/KV inspection shared by the admin suites (not a test file itself).
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
-import { PROBLEM_BASE } from "../../src/http/problem.ts";
+import { PROBLEM_BASE } from "../../src/core/problem.ts";
 import { call, json } from "../helpers.ts";
 
 /** The response is an RFC 9457 problem of this kind, with every member and no stack trace. */

@@ -1,7 +1,7 @@
 // Problem details keep their RFC 9457 members whatever a handler adds: `status` is the HTTP status,
 // `type` one of the catalogue's, on every documented page of /docs.
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROBLEMS, problemType, type ProblemKind } from "../../src/http/problem.ts";
+import { PROBLEMS, problemType, type ProblemKind } from "../../src/core/problem.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
 import { captureLogs } from "./support.ts";
 

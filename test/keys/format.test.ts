@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BASE62 } from "../../src/keys/base62.ts";
-import { crc32 } from "../../src/keys/crc32.ts";
+import { BASE62 } from "../../src/core/base62.ts";
+import { crc32 } from "../../src/core/crc32.ts";
 import { displayParts, generateKey, parseKey } from "../../src/keys/format.ts";
 
 describe("key format", () => {

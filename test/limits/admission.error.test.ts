@@ -4,10 +4,12 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { defineRoute } from "../../src/http/access.ts";
+import { mountEndpoint } from "../../src/app.ts";
+import { defineRoute, endpoint } from "../../src/http/route.ts";
 import type { AppEnv } from "../../src/http/context.ts";
-import { accessLog, authenticate } from "../../src/http/middleware.ts";
-import { problemResponse, Problem } from "../../src/http/problem.ts";
+import { accessLog } from "../../src/http/stages/access-log.ts";
+import { authenticate } from "../../src/http/stages/authenticate.ts";
+import { problemResponse, Problem } from "../../src/core/problem.ts";
 import { generateKey } from "../../src/keys/format.ts";
 import { resetLeases } from "../../src/limits/leases.ts";
 import { BASE, platformKey, tenantWithAdmin } from "../helpers.ts";
@@ -58,7 +60,7 @@ describe("the key's object failing", () => {
       { operationId: "ping", method: "get", path: "/v1/ping", responses: { 200: { description: "ok", content: { "application/json": { schema: z.object({ ok: z.boolean() }) } } } } },
       { failOpen: true },
     );
-    app.openapi(route, (c) => c.json({ ok: true }, 200));
+    mountEndpoint(app, endpoint(route, (c) => c.json({ ok: true }, 200)));
     app.onError((err, c) => problemResponse(err instanceof Problem ? err : new Problem("internal"), c.get("requestId"), c.req.path));
     const res = await fetchWith(app, envWithDeadLimiter(), "/v1/ping", admin);
     expect(res.status).toBe(200);

@@ -4,7 +4,7 @@ import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { SCOPES } from "../../src/keys/scopes.ts";
-import { apiDocument } from "../../src/http/public.ts";
+import { apiDocument } from "../../src/routes/public.ts";
 import { unstable_readConfig } from "wrangler";
 
 // What /openapi.json serves: the code routes plus the route table from wrangler.toml.

@@ -12,8 +12,9 @@ import {
   type KeygateSignatureReason,
 } from "../../origin/verify.ts";
 import type { AppEnv } from "../../src/http/context.ts";
-import { Problem, problemResponse } from "../../src/http/problem.ts";
-import { registerJwksRoute } from "../../src/proxy/jwks.ts";
+import { Problem, problemResponse } from "../../src/core/problem.ts";
+import { mountEndpoint } from "../../src/app.ts";
+import { jwksRoutes } from "../../src/proxy/jwks.ts";
 import {
   contentDigest,
   IDENTITY_HEADERS,
@@ -439,7 +440,7 @@ describe("loadSigning and the JWKS", () => {
 
   it("GET /.well-known/jwks.json serves the set with Cache-Control, and 503 without a key", async () => {
     const app = new OpenAPIHono<AppEnv>();
-    registerJwksRoute(app);
+    for (const e of jwksRoutes) mountEndpoint(app, e);
     app.onError((err) => problemResponse(err instanceof Problem ? err : new Problem("internal"), "req-1", "/.well-known/jwks.json"));
     const res = await app.request("/.well-known/jwks.json", {}, { SIGNING_KEY: active.privateJwk, SIGNING_KEY_PREVIOUS: previous.publicJwk });
     expect(res.status).toBe(200);

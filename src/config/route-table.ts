@@ -1,7 +1,8 @@
 // The route table: which paths keygate forwards, to which origin, under which scope, cost, size
 // and time limits. It lives in wrangler.toml ([[vars.PROXY_ROUTES]]), so adding a route is a
-// configuration change (and a test), not code. Validated with zod once per isolate.
+// configuration change (and a test), not code. Validated once per isolate per value.
 import { z } from "@hono/zod-openapi";
+import { ConfigError, perValue } from "../core/per-value.ts";
 import { SCOPES } from "../keys/scopes.ts";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -32,20 +33,33 @@ export const ProxyRouteSchema = z
 
 export type ProxyRoute = z.infer<typeof ProxyRouteSchema>;
 
-let cached: { source: unknown; routes: ProxyRoute[] } | null = null;
+const TableSchema = z
+  .array(ProxyRouteSchema)
+  .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "route names must be unique")
+  .refine((rs) => new Set(rs.map((r) => r.path)).size === rs.length, "route paths must be unique");
+
+const parseTable = perValue((source: unknown): ProxyRoute[] => {
+  let raw: unknown = source ?? [];
+  if (typeof raw === "string") {
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      throw new ConfigError("PROXY_ROUTES", "not valid JSON");
+    }
+  }
+  const parsed = TableSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    const where = first.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+    throw new ConfigError(`PROXY_ROUTES${where}`, first.message);
+  }
+  // Longest prefix first, so matchRoute finds the most specific route.
+  return parsed.data.sort((a, b) => b.path.length - a.path.length);
+});
 
 /** The configured routes, longest prefix first. A broken table is a deploy error, said loudly. */
-export function proxyRoutes(env: { PROXY_ROUTES?: unknown }): ProxyRoute[] {
-  if (cached && cached.source === env.PROXY_ROUTES) return cached.routes;
-  const raw = typeof env.PROXY_ROUTES === "string" ? JSON.parse(env.PROXY_ROUTES) : (env.PROXY_ROUTES ?? []);
-  const routes = z
-    .array(ProxyRouteSchema)
-    .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "route names must be unique")
-    .refine((rs) => new Set(rs.map((r) => r.path)).size === rs.length, "route paths must be unique")
-    .parse(raw)
-    .sort((a, b) => b.path.length - a.path.length);
-  cached = { source: env.PROXY_ROUTES, routes };
-  return routes;
+export function routeTable(env: { PROXY_ROUTES?: unknown }): ProxyRoute[] {
+  return parseTable(env.PROXY_ROUTES);
 }
 
 export function matchRoute(routes: ProxyRoute[], path: string): ProxyRoute | null {

@@ -1,10 +1,11 @@
-// Routes that need no key: health, the API description and its docs page.
+// Routes that need no key: health, the API description and its docs page. They describe the
+// assembled app, so they sit above every feature.
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "./context.ts";
-import { defineRoute } from "./access.ts";
+import type { AppEnv } from "../http/context.ts";
+import { defineRoute, endpoint, type Endpoint } from "../http/route.ts";
 import { renderDocs } from "./docs-page.ts";
-import { PROBLEM_BASE } from "./problem.ts";
-import { proxyRoutes } from "../proxy/config.ts";
+import { PROBLEM_BASE } from "../core/problem.ts";
+import { routeTable } from "../config/route-table.ts";
 import { addProxyRoutes } from "../proxy/openapi.ts";
 
 export const API_VERSION = "0.1.0";
@@ -57,20 +58,35 @@ export function openApiConfig() {
   };
 }
 
-export function registerPublicRoutes(app: OpenAPIHono<AppEnv>): void {
+const openapiJson = defineRoute("public", {
+  operationId: "openapi",
+  method: "get",
+  path: "/openapi.json",
+  // The description does not describe itself.
+  hide: true,
+  responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.object({}).passthrough() } } } },
+});
+
+/** The security schemes every keyed operation names. */
+export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
     description: "kg_live_… or kg_test_… key",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
+}
 
-  app.openapi(health, (c) => c.json({ status: "ok" as const, version: API_VERSION }, 200));
-  app.get("/openapi.json", (c) => c.json(apiDocument(app, c.env)));
-  app.openapi(docs, (c) => c.html(renderDocs(apiDocument(app, c.env) as never)));
+/** Health, and the description of `app` as JSON and as a page. */
+export function publicRoutes(app: OpenAPIHono<AppEnv>): Endpoint[] {
+  return [
+    endpoint(health, (c) => c.json({ status: "ok" as const, version: API_VERSION }, 200)),
+    endpoint(openapiJson, (c) => c.json(apiDocument(app, c.env) as unknown as Record<string, unknown>, 200)),
+    endpoint(docs, (c) => c.html(renderDocs(apiDocument(app, c.env) as never))),
+  ];
 }
 
 /** Code routes from the registry plus the configured forwarding routes. */
 export function apiDocument(app: OpenAPIHono<AppEnv>, env: { PROXY_ROUTES?: unknown }) {
-  return addProxyRoutes(app.getOpenAPI31Document(openApiConfig()), proxyRoutes(env));
+  return addProxyRoutes(app.getOpenAPI31Document(openApiConfig()), routeTable(env));
 }

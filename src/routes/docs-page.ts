@@ -1,6 +1,6 @@
 // /docs: an API reference rendered on the server from the OpenAPI document. No scripts, fonts or
 // styles from a CDN, so it works on a laptop with no network and under a strict CSP.
-import { PROBLEMS, problemType, type ProblemKind } from "./problem.ts";
+import { PROBLEMS, problemType, type ProblemKind } from "../core/problem.ts";
 
 type Operation = {
   summary?: string;

@@ -1,5 +1,5 @@
 // RFC 9457 problem details. Every error a client can cause is one of these, with a stable type URI.
-import { scrub } from "./log.ts";
+import { scrub } from "./redact.ts";
 
 export const PROBLEM_BASE = "https://keygate.dev/problems/";
 

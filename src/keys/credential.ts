@@ -1,7 +1,7 @@
 // Where a client may put its key: `Authorization: Bearer <key>` or `X-API-Key: <key>`. Nowhere
 // else: a key in a URL ends up in proxy logs, browser history and Referer headers.
-import { containsKeyLike } from "../keys/format.ts";
-import { Problem } from "./problem.ts";
+import { containsKeyLike } from "../core/redact.ts";
+import { Problem } from "../core/problem.ts";
 
 const BEARER = /^Bearer +([^\s,]+) *$/i;
 const QUERY_KEY_NAMES = new Set(["api_key", "apikey", "api-key", "x-api-key", "access_token"]);

@@ -1,0 +1,32 @@
+// Every other setting keygate reads from its env, each parsed once per value (core/per-value.ts).
+// The route table has its own module (route-table.ts); the signing keys are parsed, and their
+// WebCrypto keys imported, once per value by proxy/signing.ts.
+import { log } from "../core/log.ts";
+import { perValue } from "../core/per-value.ts";
+
+/** Browser origins allowed to call the API (CORS_ORIGINS, comma-separated). Never "*". */
+export const corsOrigins = perValue(
+  (raw: string | undefined): ReadonlySet<string> =>
+    new Set(
+      (raw ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "" && s !== "*"),
+    ),
+);
+
+const DEFAULT_STUCK_AFTER_S = 900;
+
+/**
+ * JOB_STUCK_AFTER_SECONDS in ms. A value that is not a positive number must not switch the
+ * sweep off: the default applies, and the log says why once per value.
+ */
+export const stuckAfterMs = perValue((raw: string | undefined): number => {
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  if (raw !== undefined && raw !== "") log("warn", "config.invalid", { setting: "JOB_STUCK_AFTER_SECONDS", value: raw, using: DEFAULT_STUCK_AFTER_S });
+  return DEFAULT_STUCK_AFTER_S * 1000;
+});
+
+/** EXPOSE_STORE_METRICS: store-call counts in a Server-Timing header (tests and benchmarks). */
+export const exposeStoreMetrics = (env: { EXPOSE_STORE_METRICS?: string }): boolean => env.EXPOSE_STORE_METRICS === "true";
