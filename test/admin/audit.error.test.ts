@@ -4,8 +4,8 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/hash.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { countRows, expectProblem, patch } from "./support.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { countRows, expectProblem, patch } from "../support/admin.ts";
 
 let platform: string;
 let fixture: { tenant: any; admin: string; adminId: string };

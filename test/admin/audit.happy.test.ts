@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { auditRowsFor, countRows, patch, whoAmI } from "./support.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { auditRowsFor, countRows, patch, whoAmI } from "../support/admin.ts";
 
 let platform: string;
 let platformTenantId: string;

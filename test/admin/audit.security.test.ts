@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { expectProblem, patch } from "./support.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { expectProblem, patch } from "../support/admin.ts";
 
 let platform: string;
 beforeAll(async () => {

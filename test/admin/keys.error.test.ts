@@ -2,8 +2,8 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { countRows, expectProblem, patch } from "./support.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { countRows, expectProblem, patch } from "../support/admin.ts";
 
 let platform: string;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/hash.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { expectProblem, inOneHour, patch, whoAmI } from "./support.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { expectProblem, inOneHour, patch, whoAmI } from "../support/admin.ts";
 
 let platform: string;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/hash.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { countRows, dumpD1, dumpKV, expectProblem, patch, waitFor, whoAmI } from "./support.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { countRows, dumpD1, dumpKV, expectProblem, patch, waitFor, whoAmI } from "../support/admin.ts";
 
 let platform: string;
 beforeAll(async () => {

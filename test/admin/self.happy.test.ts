@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PERMISSION_SETS } from "../../src/keys/scopes.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 
 let platform: string;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createTenant, json, platformKey } from "../helpers.ts";
-import { countRows, expectProblem, patch, whoAmI } from "./support.ts";
+import { call, createTenant, json, platformKey } from "../support/gateway.ts";
+import { countRows, expectProblem, patch, whoAmI } from "../support/admin.ts";
 
 let platform: string;
 beforeAll(async () => {

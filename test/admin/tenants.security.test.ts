@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, createTenant, json, platformKey, tenantWithAdmin } from "../helpers.ts";
-import { countRows, expectProblem, patch, whoAmI } from "./support.ts";
+import { call, createKey, createTenant, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { countRows, expectProblem, patch, whoAmI } from "../support/admin.ts";
 
 let platform: string;
 beforeAll(async () => {

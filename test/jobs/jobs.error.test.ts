@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 
 let platform: string;
 let client: { key: string; tenantId: string };

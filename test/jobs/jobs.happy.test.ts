@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "../../src/jobs/sweep.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 
 let platform: string;
 let client: { key: string; id: string; tenantId: string };

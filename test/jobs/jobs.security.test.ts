@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 
 let platform: string;
 beforeAll(async () => {

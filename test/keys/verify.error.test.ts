@@ -3,7 +3,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format.ts";
 import { memory } from "../../src/keys/lookup.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 
 const P = "https://keygate.dev/problems/";
 let platform: string;

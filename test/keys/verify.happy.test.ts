@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/hash.ts";
 import { memory } from "../../src/keys/lookup.ts";
-import { call, platformKey, storeCounts, tenantWithAdmin } from "../helpers.ts";
+import { call, platformKey, storeCounts, tenantWithAdmin } from "../support/gateway.ts";
 
 let platform: string;
 beforeAll(async () => {

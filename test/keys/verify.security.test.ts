@@ -2,7 +2,7 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/keys/format.ts";
-import { call, createKey, json, platformKey, tenantWithAdmin } from "../helpers.ts";
+import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 
 const captured: string[] = [];
 const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>

@@ -1,18 +1,19 @@
 // The layout README "Layout" describes, checked on every import in src/: a module imports only
 // from its own layer or the layers before it, the ground floor (core/) from nothing else in src/,
-// and no module grows past 300 lines.
+// and no module grows past 300 lines. And test/ mirrors src/, with one naming scheme.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const SRC = path.join(import.meta.dirname, "../../src");
+const TEST = path.join(import.meta.dirname, "..");
 /** Lowest first: the order README "Layout" gives. */
 const LAYERS = ["core", "db", "tenants", "keys", "config", "limits", "http", "proxy", "jobs", "admin", "routes", "app.ts", "index.ts"];
 const MAX_LINES = 300;
 
-function modules(dir = SRC): string[] {
+function modules(dir = SRC, ext = ".ts"): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? modules(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : [],
+    e.isDirectory() ? modules(path.join(dir, e.name), ext) : e.name.endsWith(ext) ? [path.join(dir, e.name)] : [],
   );
 }
 
@@ -57,5 +58,23 @@ describe("src/ layers", () => {
     const assembly = files.filter((f) => ["app.ts", "index.ts"].includes(path.relative(SRC, f)));
     const importers = files.filter((f) => !assembly.includes(f) && imports(f).some((t) => assembly.includes(t)));
     expect(importers.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+});
+
+/** Folders of test/ that are not a mirror of src/: the CLI's, the Node-side project, helpers, setup, test origins. */
+const NOT_MIRRORS = ["cli", "node", "support", "setup", "origins"];
+
+describe("test/ mirrors src/", () => {
+  const tests = modules(TEST, ".test.ts").map((f) => path.relative(TEST, f));
+
+  it("every test file is named <subject>.<happy|error|security>.test.ts", () => {
+    expect(tests.filter((t) => !/^[\w-]+\.(happy|error|security)\.test\.ts$/.test(path.basename(t)))).toEqual([]);
+  });
+
+  it("every test folder (but the CLI's, Node's and the helpers') is a folder of src/, and every src/ folder has tests", () => {
+    const folders = new Set(tests.map((t) => path.dirname(t)).filter((d) => d !== "." && !NOT_MIRRORS.includes(d.split(path.sep)[0]!)));
+    const srcFolders = new Set(modules().map((f) => path.dirname(path.relative(SRC, f))).filter((d) => d !== "."));
+    expect([...folders].filter((d) => !srcFolders.has(d))).toEqual([]);
+    expect([...srcFolders].filter((d) => ![...folders].some((t) => t === d || t.startsWith(d + path.sep) || d.startsWith(t + path.sep)))).toEqual([]);
   });
 });

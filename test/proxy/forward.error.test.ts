@@ -1,7 +1,7 @@
 // Failures the gateway answers itself, as problem+json marked as gateway-generated.
 import { beforeAll, describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
-import { BASE, createKey, json, platformKey, tenantWithAdmin, call } from "../helpers.ts";
+import { BASE, createKey, json, platformKey, tenantWithAdmin, call } from "../support/gateway.ts";
 
 let client: { key: string };
 beforeAll(async () => {

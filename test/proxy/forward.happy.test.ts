@@ -1,7 +1,7 @@
 // Forwarding through real origins: the Node echo origin (verifies with origin/verify.ts) and the
 // Python example origin (verifies with keygate_verify.py). Both answer with what they received.
 import { beforeAll, describe, expect, it } from "vitest";
-import { createKey, json, platformKey, tenantWithAdmin, call } from "../helpers.ts";
+import { createKey, json, platformKey, tenantWithAdmin, call } from "../support/gateway.ts";
 
 let platform: string;
 let client: { key: string; id: string; tenantId: string };

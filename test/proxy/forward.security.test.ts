@@ -1,7 +1,7 @@
 // What a client sends that must never reach an origin: its credential, identity and signature
 // headers in any letter case and any number, forwarding and hop-by-hop headers.
 import { beforeAll, describe, expect, it } from "vitest";
-import { createKey, json, platformKey, tenantWithAdmin, call, BASE, storeCounts } from "../helpers.ts";
+import { createKey, json, platformKey, tenantWithAdmin, call, BASE, storeCounts } from "../support/gateway.ts";
 import { exports } from "cloudflare:workers";
 
 let client: { key: string; id: string };
