@@ -2,6 +2,7 @@
 // Misses fill the tiers above them after the response (waitUntil), so the client never waits on it.
 // Admin changes write through these tiers from admin/publish.ts.
 import { eq } from "drizzle-orm";
+import { BoundedMap } from "../core/bounded-map.ts";
 import { deadline } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
 import { MemoryCache } from "../core/memory-cache.ts";
@@ -71,7 +72,7 @@ async function keyFromD1(stores: Stores, hash: string): Promise<KeySnapshot | nu
  * When a hot key's copy expires, every request in flight at that moment would read KV itself;
  * one lookup per key (and per tenant) is shared by all of them instead.
  */
-const pending = new Map<string, Promise<unknown>>();
+const pending = new BoundedMap<string, Promise<unknown>>(MEMORY_MAX_ENTRIES);
 
 function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
   const running = pending.get(name);
@@ -90,13 +91,18 @@ function refreshLater(stores: Stores, defer: Defer, name: string, load: (backgro
   defer(shared(name, () => load(stores.background)).catch((err: unknown) => log("warn", "cache.refresh_failed", { what: name.split(":")[0], error: String(err) })));
 }
 
-export async function findKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
-  const cached = memory.keys.lookup(hash);
+/** Memory first: a fresh copy as it is, a stale one while it is refreshed, a miss as one shared load. */
+async function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, id: string, name: string, load: (s: Stores) => Promise<T>): Promise<T> {
+  const cached = cache.lookup(id);
   if (cached !== undefined) {
-    if (cached.stale) refreshLater(stores, defer, kvKeyName(hash), (bg) => loadKey(bg, defer, hash));
+    if (cached.stale) refreshLater(stores, defer, name, load);
     return cached.value;
   }
-  return shared(kvKeyName(hash), () => loadKey(stores, defer, hash));
+  return shared(name, () => load(stores));
+}
+
+export function findKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
+  return throughMemory(stores, defer, memory.keys, hash, kvKeyName(hash), (s) => loadKey(s, defer, hash));
 }
 
 async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
@@ -117,13 +123,9 @@ async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeyS
   return found;
 }
 
-export async function findTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
-  const cached = memory.tenants.lookup(id);
-  if (cached !== undefined) {
-    if (cached.stale) refreshLater(stores, defer, kvTenantName(id), (bg) => loadTenant(bg, defer, id));
-    return cached.value;
-  }
-  return shared(kvTenantName(id), () => loadTenant(stores, defer, id));
+export function findTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
+  // A tenant missing from D1 is not remembered: its keys are refused by verification anyway.
+  return throughMemory(stores, defer, memory.tenants as MemoryCache<TenantSnapshot | null>, id, kvTenantName(id), (s) => loadTenant(s, defer, id));
 }
 
 async function loadTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
