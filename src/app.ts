@@ -21,8 +21,8 @@ import { accessLog } from "./http/stages/access-log.ts";
 import { admission } from "./http/stages/admission.ts";
 import { authenticate } from "./http/stages/authenticate.ts";
 import { checkBody } from "./http/stages/body.ts";
+import { chargeUnadmitted } from "./http/stages/charge-unadmitted.ts";
 import { cors } from "./http/stages/cors.ts";
-import { rateLimitFields } from "./http/stages/rate-limit-fields.ts";
 import { requestId } from "./http/stages/request-id.ts";
 import { requireScope } from "./http/stages/scope.ts";
 import { securityHeaders } from "./http/stages/security-headers.ts";
@@ -51,13 +51,14 @@ export const REQUEST_STAGES: readonly Stage[] = [
   // A key in any other header → credential → per-IP failure filter → format/checksum →
   // memory/KV/D1 → key state → tenant state.
   { name: "authenticate", path: "/v1/*", run: authenticate },
-  // Every authenticated response leaves with the RateLimit fields, even one refused below.
-  { name: "rate-limit-fields", path: "/v1/*", run: rateLimitFields },
+  // A request that never reaches admission below (no route, wrong method, scope) is limited and
+  // counted here all the same: one token from the lease, 429 when none is left.
+  { name: "charge-unadmitted", path: "/v1/*", run: chargeUnadmitted },
 ];
 
 /** Then, per route, reading the policy the route declared (c.var.route). */
 export const ROUTE_STAGES: readonly Stage[] = [
-  // The route's scope, from the key's cached copy: a request refused here spends no token.
+  // The route's scope, from the key's cached copy (a refusal is charged one token above).
   { name: "scope", path: "", run: requireScope },
   // The key's limiter (isolate lease or the key's object): 429/503, RateLimit fields, usage.
   { name: "admission", path: "", run: admission },

@@ -15,5 +15,7 @@ export type AppEnv = {
     principal: Principal;
     /** The matched route's policy (scope, cost, body), declared with the route; read by the per-route stages. */
     route: RoutePolicy;
+    /** Set by the admission stage when it ran: the request was limited and counted there. */
+    admitted?: boolean;
   };
 };

@@ -105,19 +105,6 @@ export class KeyLimiter extends DurableObject<Env> {
     return { ok: true, leaseId, granted: grant, leaseMs: LEASE_MS, scopes: auth.scopes, ...view };
   }
 
-  /** The bucket and quotas as they stand, spending nothing: for responses that never reached admission. */
-  async peek(req: Pick<AcquireRequest, "limit" | "keyQuota" | "tenantQuota" | "tenantId">): Promise<LimitView> {
-    const now = Date.now();
-    const month = monthOf(now);
-    const bucket = this.refilled(req.limit, this.liveLeases(now), now, 0);
-    let tenant: { limit: number; remaining: number } | null = null;
-    if (req.tenantQuota !== null) {
-      const used = await this.tenantStub(req.tenantId).used(month);
-      tenant = { limit: req.tenantQuota, remaining: Math.max(0, req.tenantQuota - used) };
-    }
-    return this.view(bucket, req, month, now, tenant);
-  }
-
   /** Usage from an isolate that has no lease to ask for right now. */
   report(usage: UsageReport & { id: string } & Partial<Identity>): void {
     this.remember(usage);

@@ -22,7 +22,13 @@ type Lease = { id: string; tokens: number; granted: number; expiresAt: number; m
 const leases = new BoundedMap<string, Lease>(MAX_KEYS_PER_ISOLATE);
 /** Tokens of leases given up without a call to carry them back yet. */
 const orphans = new BoundedMap<string, Returned>(MAX_KEYS_PER_ISOLATE);
-const refusals = new BoundedMap<string, { until: number; result: LimitRefusal }>(MAX_KEYS_PER_ISOLATE);
+/**
+ * The object's last 429 for a key, repeated without asking it until `until` (at most
+ * MAX_REFUSAL_CACHE_MS). `retryAt` is when the object said the key may try again: every repeat
+ * states that true wait, however long, not the time this copy happens to be kept.
+ */
+type Remembered = { until: number; retryAt: number; result: LimitRefusal };
+const refusals = new BoundedMap<string, Remembered>(MAX_KEYS_PER_ISOLATE);
 const inflight = new BoundedMap<string, Promise<unknown>>(MAX_KEYS_PER_ISOLATE);
 /**
  * Bumped by every admin change made in this isolate: a lease call already on its way is then not
@@ -69,9 +75,8 @@ export function isolateState(): Record<string, number> {
   return { leases: leases.size, orphans: orphans.size, refusals: refusals.size, inflight: inflight.size, traffic: trafficSize(), pendingUsage: pendingUsageSize() };
 }
 
-/** The last answer this isolate had for the key, for responses that never reached admission. */
-export function lastView(keyId: string): LimitView | null {
-  return leases.get(keyId)?.view ?? refusals.get(keyId)?.result ?? null;
+function remember(keyId: string, result: LimitRefusal, now: number): void {
+  refusals.set(keyId, { until: now + Math.min(result.retryAfterMs, MAX_REFUSAL_CACHE_MS), retryAt: now + result.retryAfterMs, result });
 }
 
 export function authStateOf(key: KeySnapshot): AuthState {
@@ -99,7 +104,7 @@ export async function admitRequest(access: LimiterAccess, key: KeySnapshot, tena
       return local;
     }
     const refused = refusals.get(key.keyId);
-    if (refused && refused.until > now) return { ...refused.result, retryAfterMs: refused.until - now };
+    if (refused && refused.until > now) return { ...refused.result, retryAfterMs: Math.max(0, refused.retryAt - now) };
     const running = inflight.get(key.keyId);
     if (!running) break;
     await running.catch(() => undefined);
@@ -137,7 +142,7 @@ function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: Tena
       .then((result) => {
         if (!result.ok) {
           if (result.reason === "burst" || result.reason === "month") {
-            refusals.set(keyId, { until: now + Math.min(result.retryAfterMs, MAX_REFUSAL_CACHE_MS), result });
+            remember(keyId, result, now);
           } else if (result.reason !== "unavailable") {
             // Revoked, disabled, expired, a scope gone: stop spending; the next request asks the
             // object itself and gets the refusal with its reason.
@@ -198,7 +203,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
   }
   if (!result.ok) {
     if (result.reason === "burst" || result.reason === "month") {
-      refusals.set(key.keyId, { until: now + Math.min(result.retryAfterMs, MAX_REFUSAL_CACHE_MS), result });
+      remember(key.keyId, result, now);
     }
     return result;
   }

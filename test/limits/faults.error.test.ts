@@ -124,7 +124,7 @@ describe("the key's Durable Object failing", () => {
     const k = await createKey(admin, { scopes: ["query", "jobs:write"] });
     expect((await call("/v1/auth/me", { key: k.key })).status).toBe(200);
     resetLeases();
-    const e = withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "fail", peek: "fail" }) });
+    const e = withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "fail" }) });
     const jobsBefore = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE key_id = ?").bind(k.id).first<{ n: number }>();
     const { result, sent } = await originCalls(async () => [
       await send(e, "/v1/echo/x", { key: k.key }),
@@ -143,7 +143,7 @@ describe("the key's Durable Object failing", () => {
     const { admin } = await tenantWithAdmin(platform);
     resetLeases();
     const t0 = Date.now();
-    const res = await send(withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "hang", peek: "hang" }) }), "/v1/permission-sets", { key: admin });
+    const res = await send(withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "hang" }) }), "/v1/permission-sets", { key: admin });
     const took = Date.now() - t0;
     await problemOf(res, 503, "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity");
     expect(took).toBeGreaterThanOrEqual(1900);
@@ -155,7 +155,7 @@ describe("the key's Durable Object failing", () => {
     const k = await createKey(admin, { scopes: ["query"] });
     resetLeases();
     const routes = [{ name: "open", path: "/v1/echo/open", methods: ["GET"], origin: "ORIGIN_ECHO_URL", scope: "query", failOpen: true }, ...(env.PROXY_ROUTES as unknown as object[])];
-    const e = withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "fail", peek: "fail", report: "fail" }), PROXY_ROUTES: routes as never });
+    const e = withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "fail", report: "fail" }), PROXY_ROUTES: routes as never });
     const { result: open, sent } = await originCalls(() => send(e, "/v1/echo/open", { key: k.key }));
     expect(sent).toHaveLength(1); // (and the spy that sees nothing elsewhere does see this)
     expect(open.status).toBe(200);
@@ -169,7 +169,7 @@ describe("the key's Durable Object failing", () => {
     const { admin } = await tenantWithAdmin(platform);
     const reader = await createKey(admin, { scopes: ["jobs:read"] });
     resetLeases();
-    const e = withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "fail", peek: "fail" }) });
+    const e = withEnv({ KEY_LIMITER: faultyLimiter({ acquire: "fail" }) });
     await problemOf(await send(e, "/v1/nowhere", { key: admin }), 404, "https://keygate.dev/problems/not-found");
     await problemOf(await send(e, "/v1/keys", { key: reader.key }), 403, "https://keygate.dev/problems/insufficient-scope");
   });

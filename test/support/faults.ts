@@ -96,7 +96,7 @@ export function faultyKV(opts: { get?: Fault | "corrupt" | { value: unknown }; p
 }
 
 /** The key's Durable Object namespace with each RPC method replaced as the test says. */
-export function faultyLimiter(methods: Partial<Record<"acquire" | "configure" | "report" | "peek", Fault>>): Env["KEY_LIMITER"] {
+export function faultyLimiter(methods: Partial<Record<"acquire" | "configure" | "report", Fault>>): Env["KEY_LIMITER"] {
   const ns = env.KEY_LIMITER;
   return {
     idFromName: (name: string) => ns.idFromName(name),

@@ -12,6 +12,7 @@ import type { AppEnv } from "../context.ts";
 export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
   const policy = c.var.route;
   if (policy.access === "public") return next();
+  c.set("admitted", true);
   const scope = policy.access === "authenticated" ? null : policy.access;
   const { key, tenant } = c.get("principal");
   const stores = c.get("stores");

@@ -25,7 +25,7 @@ function envWithDeadLimiter(): Env {
   const unreachable = () => Promise.reject(new Error("Durable Object unreachable (injected)"));
   const dead = {
     idFromName: (name: string) => env.KEY_LIMITER.idFromName(name),
-    get: () => ({ acquire: unreachable, configure: unreachable, report: unreachable, peek: unreachable }),
+    get: () => ({ acquire: unreachable, configure: unreachable, report: unreachable }),
   };
   return { ...env, KEY_LIMITER: dead as unknown as Env["KEY_LIMITER"] };
 }

@@ -1,0 +1,49 @@
+// Stage: every authenticated request is limited and counted, also one that never reached
+// admission (no such route, a wrong method, a scope refused from the key's cached copy). Such a
+// request spends one token here, from the isolate's lease like any other (no object call per
+// request), is counted in the key's usage, and leaves with the RateLimit fields; a key with no
+// token left gets the 429 instead of the 404, 405 or 403, so an exhausted key cannot keep
+// generating work.
+import type { MiddlewareHandler } from "hono";
+import { log, loggablePath } from "../../core/log.ts";
+import { problemResponse } from "../../core/problem.ts";
+import { rateLimitHeaders } from "../../limits/headers.ts";
+import { admitRequest, type Decision } from "../../limits/leases.ts";
+import { refusalProblem } from "../../limits/refusals.ts";
+import { countResponse } from "../../limits/usage-report.ts";
+import type { AppEnv } from "../context.ts";
+
+export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  const principal = c.var.principal;
+  if (!principal || c.var.admitted) return;
+  const { key, tenant } = principal;
+  const stores = c.get("stores");
+  const defer = c.get("defer");
+  let decision: Decision;
+  try {
+    decision = await admitRequest(
+      { limiter: () => stores.keyLimiter(key.keyId), backgroundLimiter: () => stores.background.keyLimiter(key.keyId), defer },
+      key,
+      tenant,
+      null,
+      1,
+    );
+  } catch (err) {
+    // The answer the request already has stands; it just carries no RateLimit fields.
+    log("warn", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
+    return;
+  }
+  if (!decision.ok && decision.reason === "unavailable") return;
+  const route = `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}`;
+  const count = (status: number) => countResponse(key, route, status, () => stores.keyLimiter(key.keyId), defer);
+  if (!decision.ok) {
+    const problem = refusalProblem(key, decision, null);
+    c.error = problem;
+    c.res = problemResponse(problem, c.get("requestId"), loggablePath(c.get("url")));
+    count(problem.status);
+    return;
+  }
+  count(c.res.status);
+  for (const [name, value] of Object.entries(rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds))) c.res.headers.set(name, value);
+};
