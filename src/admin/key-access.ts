@@ -2,22 +2,41 @@
 // by http/tenant-scope.ts, like every other admin and jobs read.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Context } from "hono";
-import { apiKeys, keySecrets, type ApiKeyRow, type KeySecretRow } from "../db/schema.ts";
+import { apiKeys, keySecrets, type ApiKeyRow, type KeySecretRow, type TenantRow } from "../db/schema.ts";
 import type { AppEnv } from "../http/context.ts";
 import { findOwned } from "../http/tenant-scope.ts";
 import { Problem } from "../core/problem.ts";
 import { isPlatform } from "../keys/scopes.ts";
+import { effectiveLimits, rateLimitOf, type RateLimit } from "../tenants/plans.ts";
 
 export const keyNotFound = () => new Problem("not-found", { detail: "No such key." });
 
-/** Scopes that reach beyond one tenant: only a platform key may grant them, and only in its own tenant. */
+/**
+ * Powers that reach beyond one tenant: `platform` and `*`, and in the operator's own tenant
+ * `jobs:report`, whose keys report on every tenant's jobs (one ingest origin serves them all).
+ */
+function crossTenantPowers(scopes: readonly string[], operatorTenant: boolean): string[] {
+  return scopes.filter((s) => s === "platform" || s === "*" || (operatorTenant && s === "jobs:report"));
+}
+
+/** Whether `tenantId` is the operator's tenant, as far as the caller can tell (it is its own). */
+function isOperatorTenant(c: Context<AppEnv>, tenantId: string): boolean {
+  const { key, tenant } = c.get("principal");
+  return tenantId === key.tenantId && tenant.operator;
+}
+
+/**
+ * A key never grants a power it does not hold: cross-tenant powers only by a platform key, and
+ * `platform` and `*` only to keys of its own tenant.
+ */
 export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: readonly string[]): void {
   const { key } = c.get("principal");
-  const crossTenant = scopes.filter((s) => s === "platform" || s === "*");
-  if (crossTenant.length === 0) return;
-  if (!isPlatform(key.scopes) || tenantId !== key.tenantId) {
+  const powers = crossTenantPowers(scopes, isOperatorTenant(c, tenantId));
+  if (powers.length === 0) return;
+  const ownTenantOnly = powers.some((s) => s === "platform" || s === "*");
+  if (!isPlatform(key.scopes) || (ownTenantOnly && tenantId !== key.tenantId)) {
     throw new Problem("insufficient-scope", {
-      detail: `Only a platform key may grant ${crossTenant.map((s) => `'${s}'`).join(" and ")}, and only to keys of its own tenant.`,
+      detail: `Only a platform key may grant ${powers.map((s) => `'${s}'`).join(" and ")}${ownTenantOnly ? ", and only to keys of its own tenant" : " in the operator's tenant"}.`,
       scope: "platform",
     });
   }
@@ -28,12 +47,50 @@ export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: rea
 const newestFirst = [desc(sql`${keySecrets.expiresAt} IS NULL`), desc(keySecrets.createdAt), desc(keySecrets.hash)];
 
 /**
- * A key that reaches beyond its tenant (platform or *) is managed only by a platform key: a tenant
- * admin in the same tenant must not roll it (and receive its secret), demote or revoke it.
+ * Who may change a key's lifecycle (update, roll, revoke). A key holding a cross-tenant power is
+ * managed only by a platform key: a tenant admin must not roll it (and receive its secret),
+ * demote or revoke it. And a secret that was rolled away, while its grace period runs, may keep
+ * calling the API but not act on its own key: rolling does not contain a leaked secret if the
+ * leaked one can roll again and lock the new holder out.
  */
 export function ensureManageable(c: Context<AppEnv>, key: ApiKeyRow): void {
-  if (!key.scopes.some((s) => s === "platform" || s === "*")) return;
-  checkGrantable(c, key.tenantId, key.scopes);
+  const caller = c.get("principal").key;
+  if (key.id === caller.keyId && caller.secretExpiresAt !== null) {
+    throw new Problem("rolled-secret", {
+      detail: "This secret was rolled and only works until its grace period ends; use the key's new secret (or another admin key) to change the key.",
+    });
+  }
+  if (crossTenantPowers(key.scopes, isOperatorTenant(c, key.tenantId)).length > 0) checkGrantable(c, key.tenantId, key.scopes);
+}
+
+/**
+ * A tenant's own keys may only tighten its limits; only a platform key may set a key's rate limit
+ * or monthly quota above what the tenant's plan and overrides give it.
+ */
+export function checkLimitsWithinTenant(c: Context<AppEnv>, tenant: TenantRow, requested: KeyLimits): void {
+  if (isPlatform(c.get("principal").key.scopes)) return;
+  const allowed = effectiveLimits(tenant);
+  const over: string[] = [];
+  if (requested.rateLimit) {
+    if (requested.rateLimit.capacity > allowed.rateLimit.capacity) over.push(`capacity ≤ ${allowed.rateLimit.capacity}`);
+    if (requested.rateLimit.refillPerSecond > allowed.rateLimit.refillPerSecond) over.push(`refillPerSecond ≤ ${allowed.rateLimit.refillPerSecond}`);
+  }
+  if (requested.monthlyQuota != null && allowed.monthlyQuota !== null && requested.monthlyQuota > allowed.monthlyQuota) {
+    over.push(`monthlyQuota ≤ ${allowed.monthlyQuota}`);
+  }
+  if (over.length > 0) {
+    throw new Problem("insufficient-scope", {
+      detail: `Only a platform key may set a key's limits above its tenant's; this tenant allows ${over.join(", ")}.`,
+      scope: "platform",
+    });
+  }
+}
+
+export type KeyLimits = { rateLimit?: RateLimit | null; monthlyQuota?: number | null };
+
+/** A key's own limits as its row stores them (null: the tenant's apply), for the audit trail. */
+export function limitsOf(key: Pick<ApiKeyRow, "rateLimitCapacity" | "rateLimitRefillPerSecond" | "monthlyQuota">): Required<KeyLimits> {
+  return { rateLimit: rateLimitOf(key.rateLimitCapacity, key.rateLimitRefillPerSecond), monthlyQuota: key.monthlyQuota };
 }
 
 export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow };

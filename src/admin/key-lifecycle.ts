@@ -39,7 +39,7 @@ const rollKey = defineRoute("admin", {
   tags: ["Keys"],
   summary: "Issue a new secret for a key",
   description:
-    "The key keeps its id, scopes and limits. The previous secret(s) keep working until `gracePeriodSeconds` from now (at most 7 days; 0 ends them at once).",
+    "The key keeps its id, scopes and limits. The previous secret(s) keep working until `gracePeriodSeconds` from now (at most 7 days; 0 ends them at once), for calls, not for changing this key: a secret in its grace period cannot roll, revoke or update its own key (403 rolled-secret).",
   request: { params: IdParam(KeyId), body: { required: false, ...jsonContent(RollKeyBody) } },
   responses: {
     200: { description: "The new secret, shown this once", ...jsonContent(RolledKeySchema) },

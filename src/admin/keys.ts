@@ -14,7 +14,7 @@ import { auditedChange, auditRow } from "./audit-entry.ts";
 import { newKeyRow, secretRow } from "./key-rows.ts";
 import { actingTenant, pageOwned } from "../http/tenant-scope.ts";
 import { IdParam, KeyId } from "../http/schemas.ts";
-import { checkGrantable, currentSecrets, ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
+import { checkGrantable, checkLimitsWithinTenant, currentSecrets, limitsOf, ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import {
   CreatedKeySchema,
   CreateKeyBody,
@@ -32,7 +32,7 @@ const createKey = defineRoute("admin", {
   tags: ["Keys"],
   summary: "Create a key",
   description:
-    "Returns the secret once, in `key`. Give either `scopes` or a `permissionSet`. `platform` and `*` can only be granted by a platform key to keys of its own tenant.",
+    "Returns the secret once, in `key`. Give either `scopes` or a `permissionSet`. `platform` and `*` can only be granted by a platform key to keys of its own tenant, and `jobs:report` in the operator's tenant only by a platform key. `rateLimit` and `monthlyQuota` may only tighten the tenant's limits unless a platform key sets them (403 otherwise).",
   request: { body: { required: true, ...jsonContent(CreateKeyBody) } },
   responses: {
     201: { description: "Created; the body holds the secret, shown this once", ...jsonContent(CreatedKeySchema) },
@@ -68,6 +68,8 @@ const updateKey = defineRoute("admin", {
   path: "/v1/keys/{id}",
   tags: ["Keys"],
   summary: "Update a key",
+  description:
+    "The same grant and limit rules as creation. A key holding a cross-tenant power is changed only by a platform key; a secret in its grace period after a roll cannot change its own key (403).",
   request: { params: IdParam(KeyId), body: { required: true, ...jsonContent(UpdateKeyBody) } },
   responses: {
     200: { description: "The updated key", ...jsonContent(KeySchema) },
@@ -87,6 +89,7 @@ export const keyRoutes: Endpoint[] = [
     if (!tenant) throw new Problem("not-found", { detail: "No such tenant." });
     const scopes = body.scopes ? [...new Set(body.scopes)] : [...PERMISSION_SETS[body.permissionSet!].scopes];
     checkGrantable(c, tenantId, scopes);
+    checkLimitsWithinTenant(c, tenant, body);
 
     const minted = await mintSecret(body.environment);
     const { prefix, hint } = minted;
@@ -118,7 +121,7 @@ export const keyRoutes: Endpoint[] = [
         action: "key.create",
         targetType: "key",
         targetId: key.id,
-        details: { name: key.name, scopes, environment: key.environment, prefix, hint },
+        details: { name: key.name, scopes, environment: key.environment, prefix, hint, limits: { before: null, after: limitsOf(key) } },
       },
       now,
     );
@@ -174,6 +177,10 @@ export const keyRoutes: Endpoint[] = [
     ensureNotRevoked(key);
     ensureManageable(c, key);
     if (body.scopes) checkGrantable(c, key.tenantId, body.scopes);
+    if (body.rateLimit || body.monthlyQuota != null) {
+      const tenant = await db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get();
+      if (tenant) checkLimitsWithinTenant(c, tenant, body);
+    }
     const now = Date.now();
     const changes: Partial<ApiKeyRow> = { updatedAt: now };
     if (body.name !== undefined) changes.name = body.name;
@@ -186,13 +193,14 @@ export const keyRoutes: Endpoint[] = [
       changes.rateLimitRefillPerSecond = body.rateLimit?.refillPerSecond ?? null;
     }
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
+    const limitsChanged = body.rateLimit !== undefined || body.monthlyQuota !== undefined;
     const update = db.update(apiKeys).set(changes).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).toSQL();
     let changed: number;
     try {
       changed = await auditedChange(
         c,
         update,
-        { tenantId: key.tenantId, action: "key.update", targetType: "key", targetId: id, details: body },
+        { tenantId: key.tenantId, action: "key.update", targetType: "key", targetId: id, details: limitsChanged ? { ...body, limits: { before: limitsOf(key), after: limitsOf({ ...key, ...changes }) } } : body },
         now,
       );
     } catch (err) {

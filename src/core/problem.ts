@@ -25,6 +25,7 @@ export const PROBLEMS = {
   "key-name-taken": { status: 409, title: "Key name already in use" },
   "key-limit-reached": { status: 409, title: "Key limit of the plan reached" },
   "key-revoked": { status: 409, title: "Key is revoked" },
+  "rolled-secret": { status: 403, title: "A rolled secret cannot change its own key" },
   "slug-taken": { status: 409, title: "Tenant slug already in use" },
   conflict: { status: 409, title: "Conflict" },
   "store-unavailable": { status: 503, title: "Key store unavailable" },

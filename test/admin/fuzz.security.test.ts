@@ -43,10 +43,11 @@ let h: Harness;
 beforeAll(async () => {
   fx = await keyFixture();
   ({ doc, ops } = await operations());
-  const reader = await createKey(fx.admin.key, { permissionSet: "read_only", ...UNLIMITED });
+  // Keys above their tenant's limits are made by the platform key, the only one that may.
+  const reader = await createKey(fx.platform, { tenantId: fx.tenant.id, permissionSet: "read_only", ...UNLIMITED });
   const reporter = await createKey(fx.platform, { scopes: ["jobs:report"], ...UNLIMITED });
   const star = await createKey(fx.platform, { scopes: ["*"], ...UNLIMITED });
-  const writer = await createKey(fx.other.admin.key, { permissionSet: "ingest_pipeline", ...UNLIMITED });
+  const writer = await createKey(fx.platform, { tenantId: fx.other.tenant.id, permissionSet: "ingest_pipeline", ...UNLIMITED });
   callers = [
     { name: "platform", key: fx.platform },
     { name: "star", key: star.key },

@@ -26,16 +26,18 @@ async function run(key: string, n: number) {
 
 describe("leases", () => {
   it("a hot key makes well under 0.1 object calls per request", async () => {
-    const { admin } = await tenantWithAdmin(platform);
-    const k = await keyWithLimit(admin, { rateLimit: { capacity: 5000, refillPerSecond: 2500 } });
+    const { tenant } = await tenantWithAdmin(platform);
+    // Above any plan: only the platform key may set it.
+    const k = await keyWithLimit(platform, { tenantId: tenant.id, rateLimit: { capacity: 5000, refillPerSecond: 2500 } });
     const { objectCalls, admitted } = await run(k.key, 600);
     expect(admitted).toBe(600);
     expect(objectCalls / 600).toBeLessThan(0.1);
   });
 
   it("a steady key's next lease is fetched in the background: after the first, no request waits for the object", async () => {
-    const { admin } = await tenantWithAdmin(platform);
-    const k = await keyWithLimit(admin, { rateLimit: { capacity: 5000, refillPerSecond: 2500 } });
+    const { tenant } = await tenantWithAdmin(platform);
+    // Above any plan: only the platform key may set it.
+    const k = await keyWithLimit(platform, { tenantId: tenant.id, rateLimit: { capacity: 5000, refillPerSecond: 2500 } });
     let waited = 0;
     let renewals = 0;
     let admitted = 0;
