@@ -26,6 +26,10 @@ export function wranglerEnv(base: NodeJS.ProcessEnv = process.env, opts: { inter
     // Miniflare otherwise downloads a sample `request.cf` from workers.cloudflare.com on start;
     // local runs use its built-in placeholder instead.
     CLOUDFLARE_CF_FETCH_ENABLED: base.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+    // Local dev keeps its own copy of Workers Observability in .wrangler/state, which records every
+    // request's full URL whatever wrangler.toml's [observability] says: a key sent in a URL (and
+    // refused) would stay on disk. keygate's own log lines are on the console instead.
+    X_LOCAL_OBSERVABILITY: base.X_LOCAL_OBSERVABILITY ?? "false",
   };
   // CI=true is what makes wrangler take the default instead of asking (e.g. "apply migrations?").
   if (!opts.interactive) env.CI = base.CI ?? "true";

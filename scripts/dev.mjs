@@ -168,11 +168,24 @@ const args = ["dev", "--local"];
 if (option("port") === undefined) args.push("--port", port);
 if (option("ip") === undefined) args.push("--ip", ip);
 for (const name of ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL"]) if (demo && !hasVar(name)) args.push("--var", `${name}:${demoUrl}`);
+// wrangler dev prints every request's raw URL, and a request keygate refuses for a key in its
+// URL still has it there: its output passes through the same redaction as keygate's own logs.
 const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {
   cwd: ROOT,
-  stdio: "inherit",
+  stdio: ["inherit", "pipe", "pipe"],
   env: wranglerEnv(process.env, { interactive: true }),
 });
+const { redactLine } = await import("./redact-output.mjs");
+for (const [from, to] of /** @type {const} */ ([[child.stdout, process.stdout], [child.stderr, process.stderr]])) {
+  let rest = "";
+  from.setEncoding("utf8");
+  from.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) to.write(redactLine(line) + "\n");
+  });
+  from.on("end", () => rest && to.write(redactLine(rest)));
+}
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
   process.on(signal, () => {
     demo?.kill(signal);
