@@ -1,5 +1,6 @@
 // Structured logs, one JSON object per line. Everything passes through scrub(): even a field that
 // should never hold a key (a header echo, an error message) cannot leak one.
+import { decodeFully } from "./percent.ts";
 import { scrub } from "./redact.ts";
 
 export type LogLevel = "info" | "warn" | "error";
@@ -13,12 +14,9 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
 
 /**
  * The path as logs and problem bodies show it: no query (where a careless client puts its key),
- * and decoded, so that scrub() also catches a percent-encoded key.
+ * and decoded so that scrub() also catches a percent-encoded key. Segment by segment and leniently:
+ * an escape that does not decode elsewhere in the path must not leave the key encoded.
  */
 export function loggablePath(url: URL): string {
-  try {
-    return decodeURIComponent(url.pathname);
-  } catch {
-    return url.pathname;
-  }
+  return url.pathname.split("/").map(decodeFully).join("/");
 }

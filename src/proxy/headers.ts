@@ -1,8 +1,8 @@
 // What may cross between a client and an origin. Everything that could carry a credential, claim
-// an identity or redirect the origin's own routing is removed, whatever its letter case and however
-// often it was sent (Headers yields every name lowercased, repeated values joined); keygate then
-// sets its own, signed. On the way back, what would let an origin speak for the gateway (CORS,
-// cookies on the gateway's domain) is removed the same way.
+// an identity or redirect the origin's own routing is removed, whatever its letter case (or `_` for
+// `-`) and however often it was sent (Headers yields every name lowercased, repeated values joined);
+// keygate then sets its own, signed. On the way back, what would let an origin speak for the
+// gateway (CORS, cookies on the gateway's domain) is removed the same way.
 import { CREDENTIAL_HEADERS } from "../keys/credential.ts";
 
 /** Headers keygate itself sets (or signs) on the way to the origin. */
@@ -32,17 +32,29 @@ const FRAMING = ["host", "content-length"];
 /** Every exact name dropped on the way in: one Set lookup per header on every forwarded request. */
 const DROPPED = new Set([...CREDENTIAL_HEADERS, ...OURS, ...ROUTING, ...HOP_BY_HOP, ...FRAMING]);
 
+/**
+ * CGI, WSGI and the servers built on them read a header name with `_` and `-` alike (both become
+ * HTTP_X_KEYGATE_KEY_ID), so `X_Keygate_Key_Id` would stand in for keygate's own header there:
+ * every name is compared with its `_` read as `-`.
+ */
+const asDashed = (name: string) => (name.includes("_") ? name.replaceAll("_", "-") : name);
+
 function dropped(name: string): boolean {
-  return DROPPED.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p));
+  const dashed = asDashed(name);
+  return DROPPED.has(dashed) || DROPPED_PREFIXES.some((p) => dashed.startsWith(p));
 }
 
-/** The names a Connection header lists are hop-by-hop too (RFC 9110 §7.6.1). */
+/**
+ * The names a Connection header lists are hop-by-hop too (RFC 9110 §7.6.1). Only where the Worker
+ * sees that header (local workerd, tests): on Cloudflare the runtime consumes it first, so there a
+ * name listed in it arrives as an ordinary header (README "Forwarding to origins").
+ */
 function connectionNamed(headers: Headers): string[] {
   const connection = headers.get("connection");
   if (connection === null) return [];
   return connection
     .split(",")
-    .map((s) => s.trim().toLowerCase())
+    .map((s) => asDashed(s.trim().toLowerCase()))
     .filter(Boolean);
 }
 
@@ -52,7 +64,7 @@ export function forwardableHeaders(incoming: Headers): Headers {
   const out = new Headers();
   // Headers iterates lowercase names, repeated ones joined (set-cookie aside, never sent by clients).
   for (const [name, value] of incoming) {
-    if (!dropped(name) && !named.includes(name)) out.append(name, value);
+    if (!dropped(name) && !named.includes(asDashed(name))) out.append(name, value);
   }
   return out;
 }
@@ -64,7 +76,7 @@ export function passableResponseHeaders(incoming: Headers): Headers {
   const named = connectionNamed(incoming);
   const out = new Headers();
   for (const [name, value] of incoming) {
-    if (DROPPED_FROM_RESPONSE.has(name) || named.includes(name) || name.startsWith("access-control-")) continue;
+    if (DROPPED_FROM_RESPONSE.has(name) || named.includes(asDashed(name)) || name.startsWith("access-control-")) continue;
     out.append(name, value);
   }
   return out;

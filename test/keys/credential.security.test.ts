@@ -81,10 +81,12 @@ describe("a key in the URL of a forwarded route", () => {
 });
 
 describe("two credentials on a forwarded route", () => {
-  it("two different keys, or one header repeated, is 400 invalid_request and nothing is forwarded", async () => {
+  it("two keys, the same key in both headers, or one header repeated, is 400 invalid_request and nothing is forwarded", async () => {
     const other = await createKey(admin, { scopes: ["query", "jobs:write"] });
     const shapes: [string, Record<string, string>][] = [
       ["Authorization + X-API-Key", { Authorization: `Bearer ${client.key}`, "X-API-Key": other.key }],
+      // RFC 6750 §2: one method per request, even when both carry the same key.
+      ["the same key in Authorization and X-API-Key", { Authorization: `Bearer ${client.key}`, "X-API-Key": client.key }],
       ["Authorization twice", { Authorization: `Bearer ${client.key}, Bearer ${other.key}` }],
       ["X-API-Key twice", { "X-API-Key": `${client.key}, ${other.key}` }],
     ];

@@ -42,12 +42,12 @@ const SMUGGLED = [
 
 describe("header smuggling", () => {
   it("no identity, signature, credential, forwarding or hop-by-hop header of the client reaches the origin", async () => {
-    const headers = new Headers({ Authorization: `Bearer ${client.key}`, Connection: "X-Hop" });
+    // The credential in X-Api-Key (Authorization too would be two methods: refused).
+    const headers = new Headers({ "X-Api-Key": client.key, Connection: "X-Hop" });
     for (const name of SMUGGLED) {
       headers.append(name, "forged");
       headers.append(name.toLowerCase(), "forged-again");
     }
-    headers.set("X-Api-Key", client.key);
     const res = await exports.default.fetch(new Request(`${BASE}/v1/echo/smuggle`, { headers }));
     expect(res.status).toBe(200);
     const seen = await json(res);
@@ -98,8 +98,9 @@ describe("a key outside the credential headers", () => {
   });
 
   it("does not stop a key in its own header, once, or a cookie (never forwarded)", async () => {
-    const res = await call("/v1/echo/fine", { key: client.key, headers: { "X-API-Key": client.key, Cookie: `k=${client.key}` } });
+    const res = await call("/v1/echo/fine", { key: client.key, headers: { Cookie: `k=${client.key}` } });
     expect(res.status).toBe(200);
+    expect((await call("/v1/echo/fine", { headers: { "X-API-Key": client.key, Cookie: `k=${client.key}` } })).status).toBe(200);
   });
 });
 

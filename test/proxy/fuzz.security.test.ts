@@ -45,8 +45,9 @@ afterAll(() => {
 beforeAll(async () => {
   fx = await keyFixture();
   ({ doc } = await operations());
-  client = await createKey(fx.admin.key, { scopes: ["query", "jobs:write", "jobs:read"], ...UNLIMITED });
-  reader = await createKey(fx.admin.key, { scopes: ["jobs:read"], ...UNLIMITED });
+  // Above the tenant's limits: only the platform key may make them.
+  client = await createKey(fx.platform, { tenantId: fx.tenant.id, scopes: ["query", "jobs:write", "jobs:read"], ...UNLIMITED });
+  reader = await createKey(fx.platform, { tenantId: fx.tenant.id, scopes: ["jobs:read"], ...UNLIMITED });
   secrets = secretsOf([fx.platform, fx.admin.key, client.key, reader.key, ...fx.refused.map((r) => r.key)]);
   await expectEveryTableWatched();
 }, 30_000);
