@@ -2,7 +2,7 @@
 // the one they just made, once.
 import { UsageError } from "../core/args.ts";
 import type { Command, Ctx } from "../core/command.ts";
-import { block, rate, table, when } from "../core/output.ts";
+import { block, printable, rate, table, when } from "../core/output.ts";
 import { oneOf, PAGING_HELP, required } from "./tenants.ts";
 import type { Key, KeyWithSecret, Page } from "./types.ts";
 
@@ -103,7 +103,7 @@ export const keysCreate: Command = {
     };
     const { body: created, raw } = await ctx.api().request<KeyWithSecret>("POST", "/v1/keys", { body });
     if (ctx.json) return rawOut(ctx, raw);
-    printSecret(ctx, created, `Created key ${created.id} (${created.name}) in tenant ${created.tenantId}:`);
+    printSecret(ctx, created, `Created key ${created.id} (${printable(created.name)}) in tenant ${created.tenantId}:`);
     return 0;
   },
 };
@@ -179,7 +179,7 @@ export const keysRevoke: Command = {
     if (reason !== undefined && reason.trim() === "") throw new UsageError("--reason must not be empty", "keys revoke");
     const { body, raw } = await ctx.api().request<Key>("POST", `/v1/keys/${id}/revoke`, { body: { reason } });
     if (ctx.json) return rawOut(ctx, raw);
-    ctx.print.out(`Revoked key ${body.id} (${body.name}). This cannot be undone.`);
+    ctx.print.out(`Revoked key ${body.id} (${printable(body.name)}). This cannot be undone.`);
     ctx.print.out();
     for (const line of keyBlock(body)) ctx.print.out(line);
     return 0;
@@ -205,7 +205,7 @@ export const keysRoll: Command = {
     const body = { gracePeriodSeconds: grace === undefined ? undefined : Number(grace) };
     const { body: rolled, raw } = await ctx.api().request<KeyWithSecret>("POST", `/v1/keys/${id}/roll`, { body });
     if (ctx.json) return rawOut(ctx, raw);
-    printSecret(ctx, rolled, `Rolled key ${rolled.id} (${rolled.name}); its new secret:`);
+    printSecret(ctx, rolled, `Rolled key ${rolled.id} (${printable(rolled.name)}); its new secret:`);
     return 0;
   },
 };

@@ -7,7 +7,7 @@ import { ApiClient, ApiError, ConfigError, gatewayUrl, UnreachableError } from "
 import { parseArgs, UsageError, type FlagName, type ParsedArgs } from "./args.ts";
 import type { Command, Ctx } from "./command.ts";
 import type { Io } from "./io.ts";
-import { scrub, type Printer } from "./output.ts";
+import { printable, printer, scrub, type Printer } from "./output.ts";
 import { KEY_LIKE } from "../../src/core/redact.ts";
 
 export type { Io, SqlTarget } from "./io.ts";
@@ -99,10 +99,7 @@ function resolve(words: string[]): { command?: Command; group?: string; rest: st
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const print: Printer = {
-    out: (line = "") => io.stdout(`${line}\n`),
-    err: (line = "") => io.stderr(`${line}\n`),
-  };
+  const print: Printer = printer(io.stdout, io.stderr);
   const lines = (ls: string[], to: (line?: string) => void = print.out) => ls.forEach((l) => to(l));
   const usage = (message: string, command?: string) => {
     print.err(`keygate: ${scrub(message)}`);
@@ -209,13 +206,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     if (err instanceof ApiError) {
       const p = err.problem;
+      // Each field whole, line breaks included: an answer cannot add lines that look like ours.
+      const field = (s: unknown) => printable(scrub(String(s)));
       if (json && err.raw) print.out(scrub(err.raw));
-      print.err(`keygate: ${err.status} ${scrub(p.title ?? "Error")}${p.detail && p.detail !== p.title ? `: ${scrub(p.detail)}` : ""}`);
+      print.err(`keygate: ${err.status} ${field(p.title ?? "Error")}${p.detail && p.detail !== p.title ? `: ${field(p.detail)}` : ""}`);
       if (Array.isArray(p.errors)) {
-        for (const e of p.errors) print.err(`  ${scrub(String(e.path))}: ${scrub(String(e.message))}`);
+        for (const e of p.errors) print.err(`  ${field(e.path)}: ${field(e.message)}`);
       }
-      if (p.type) print.err(`  type: ${scrub(p.type)}`);
-      print.err(`  request id: ${err.requestId ? scrub(err.requestId) : "(none)"}`);
+      if (p.type) print.err(`  type: ${field(p.type)}`);
+      print.err(`  request id: ${err.requestId ? field(err.requestId) : "(none)"}`);
       return EXIT.api;
     }
     throw err;

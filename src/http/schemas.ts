@@ -1,16 +1,37 @@
 // Wire shapes every API route shares: free text that may never hold a key, timestamps, ids,
 // pagination, the problem body. Admin and job routes build theirs from these.
 import { z } from "@hono/zod-openapi";
+import { findKeyLike } from "../core/find-key-like.ts";
 import { containsKeyLike } from "../core/redact.ts";
 
+const KEY_LIKE_MESSAGE = "looks like an API key; never paste a secret here";
+
+/**
+ * C0 and C1 controls, DEL, and the bidi formatting characters. Stored text is printed later (the
+ * CLI's tables, dashboards, logs), where an escape sequence would rewrite the operator's terminal
+ * and a bidi override would show a name other than the one stored.
+ */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+/** The same, but line breaks and tabs are text: an origin's error message may span lines. */
+const CONTROL_CHARS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** Free text that is stored and echoed. A pasted key would end up in D1, audit and responses. */
-export const text = (max: number) =>
+export const text = (max: number, opts: { multiline?: boolean } = {}) =>
   z
     .string()
     .trim()
     .max(max)
-    .refine((s) => !containsKeyLike(s), "looks like an API key; never paste a secret here");
+    .refine((s) => !(opts.multiline ? CONTROL_CHARS_BUT_LINES : CONTROL_CHARS).test(s), "must not contain control characters (C0/C1 controls, DEL, bidi overrides)")
+    .refine((s) => !containsKeyLike(s), KEY_LIKE_MESSAGE);
 export const label = (max: number) => text(max).pipe(z.string().min(1));
+
+/** Structured data that is stored (a job's payload, an event's result): no key-shaped string or
+ * member name at any depth. The issue names where it is, never what. */
+export const keyFree = <T extends z.ZodType>(schema: T) =>
+  schema.superRefine((value, ctx) => {
+    const path = findKeyLike(value);
+    if (path) ctx.addIssue({ code: "custom", message: KEY_LIKE_MESSAGE, path });
+  });
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

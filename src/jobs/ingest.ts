@@ -8,6 +8,7 @@ import type { AppEnv } from "../http/context.ts";
 import { log } from "../core/log.ts";
 import { Problem, validationFailed } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
+import { refuseDuplicateMembers } from "../http/stages/body.ts";
 import { forwardToOrigin } from "../proxy/forward.ts";
 import { failJob } from "./store.ts";
 import { IngestBody, jobView } from "./schemas.ts";
@@ -74,13 +75,17 @@ function parseIngest(body: ArrayBuffer | null) {
   if (body && body.byteLength > MAX_JOB_PAYLOAD_BYTES) {
     throw new Problem("payload-too-large", { detail: `A job's body is limited to ${MAX_JOB_PAYLOAD_BYTES} bytes; send a reference to larger data.` });
   }
+  let text: string;
   let json: unknown;
   try {
     // fatal: what is stored must be exactly what the origin gets, so invalid UTF-8 is refused.
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body ?? new ArrayBuffer(0)));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body ?? new ArrayBuffer(0));
+    json = JSON.parse(text);
   } catch {
     throw new Problem("bad-request", { detail: "The body must be JSON: {\"source\": ..., \"payload\": ...}." });
   }
+  // The origin gets the text, not our parse of it: it must not be able to read a member differently.
+  refuseDuplicateMembers(text);
   const result = IngestBody.safeParse(json);
   if (!result.success) throw validationFailed(result.error.issues);
   return result.data as { source: string; payload: unknown };

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { JobRow } from "../db/schema.ts";
-import { Id, iso, label, PaginationQuery, text } from "../http/schemas.ts";
+import { Id, iso, keyFree, label, PaginationQuery, text } from "../http/schemas.ts";
 import { JOB_STATUSES } from "./states.ts";
 
 export const JobId = Id("job").openapi({ example: "job_0Mf3kq2Ax9TuPz0c" });
@@ -10,7 +10,7 @@ const json = z.record(z.string(), z.unknown());
 export const IngestBody = z
   .object({
     source: label(200).openapi({ description: "Where the data comes from (free text, e.g. a file or feed name).", example: "s3://bucket/2026-11-22.ndjson" }),
-    payload: z.unknown().refine((v) => v !== undefined, "required").openapi({ description: "The data or a reference to it; forwarded to the ingest origin as sent." }),
+    payload: keyFree(z.unknown().refine((v) => v !== undefined, "required")).openapi({ description: "The data or a reference to it; forwarded to the ingest origin as sent." }),
   })
   .strict()
   .openapi("IngestRequest");
@@ -18,9 +18,9 @@ export const IngestBody = z
 export const JobEventBody = z
   .object({
     status: z.enum(["running", "completed", "failed"]),
-    progress: json.optional(),
-    result: json.optional(),
-    error: text(2000).optional(),
+    progress: keyFree(json).optional(),
+    result: keyFree(json).optional(),
+    error: text(2000, { multiline: true }).optional(),
   })
   .strict()
   .refine((e) => e.status === "failed" || e.error === undefined, { message: "error is only for status failed", path: ["error"] })

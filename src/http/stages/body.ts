@@ -1,9 +1,11 @@
 // Per-route stage: the body the route takes, by its policy, before anything reads it. Code routes
-// take JSON up to ADMIN_BODY_LIMIT_BYTES (zod validates it after the stages); route-table routes
-// take their configured media types, read up to their limit by the forwarding handler.
+// take JSON up to ADMIN_BODY_LIMIT_BYTES, no member given twice (zod validates it after the
+// stages); route-table routes take their configured media types, read up to their limit by the
+// forwarding handler.
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { Problem } from "../../core/problem.ts";
+import { scanJson } from "../../core/json-duplicates.ts";
+import { Problem, validationFailed } from "../../core/problem.ts";
 import type { AppEnv } from "../context.ts";
 import { ADMIN_BODY_LIMIT_BYTES } from "../route.ts";
 
@@ -23,6 +25,19 @@ const limitJson = bodyLimit({
   },
 }) as MiddlewareHandler<AppEnv>;
 
+/**
+ * JSON.parse keeps the last of two members with the same name: `"permissionSet": "read_only"` then
+ * `"full_access"` would be read as full access while a reader of the text may see read-only. So a
+ * body that gives a member twice, at any depth, is refused. Hono caches the text read here; the
+ * validator parses that same text. Invalid JSON is left for the validator to refuse.
+ */
+export function refuseDuplicateMembers(text: string): void {
+  const scan = scanJson(text);
+  if (scan.valid && scan.duplicate) {
+    throw validationFailed([{ path: scan.duplicate, message: "given more than once; send each member once" }]);
+  }
+}
+
 export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const policy = c.var.route.body;
   if (policy.kind === "none") return next();
@@ -32,7 +47,11 @@ export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     if ((body.present || policy.required) && !JSON_TYPE.test(body.type)) {
       throw new Problem("unsupported-media-type", { detail: "Send the request body as application/json." });
     }
-    return limitJson(c, next);
+    if (!JSON_TYPE.test(body.type)) return limitJson(c, next);
+    return limitJson(c, async () => {
+      refuseDuplicateMembers(await c.req.text());
+      await next();
+    });
   }
   if (body.present && !policy.contentTypes.includes(body.type)) {
     throw new Problem("unsupported-media-type", { detail: `This route accepts ${policy.contentTypes.join(", ")}.` });
