@@ -17,6 +17,8 @@ export function newKeyRow(given: Given, now: number): ApiKeyRow {
     revokedAt: null,
     revokedBy: null,
     revokeReason: null,
+    deletedAt: null,
+    deletedBy: null,
     createdAt: now,
     updatedAt: now,
     lastUsedAt: null,

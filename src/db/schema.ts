@@ -10,9 +10,16 @@ export const tenants = sqliteTable(
     name: text("name").notNull(),
     slug: text("slug").notNull(),
     plan: text("plan", { enum: ["free", "pro", "enterprise"] }).notNull(),
+    /** Who to contact about the tenant. */
+    email: text("email"),
+    description: text("description"),
     // Per-tenant overrides of the plan defaults; null means "use the plan's value".
+    // The default bucket of each of the tenant's keys...
     rateLimitCapacity: integer("rate_limit_capacity"),
     rateLimitRefillPerSecond: real("rate_limit_refill_per_second"),
+    // ...and the bucket all of its keys share.
+    tenantRateLimitCapacity: integer("tenant_rate_limit_capacity"),
+    tenantRateLimitRefillPerSecond: real("tenant_rate_limit_refill_per_second"),
     monthlyQuota: integer("monthly_quota"),
     maxKeys: integer("max_keys"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
@@ -41,6 +48,9 @@ export const apiKeys = sqliteTable(
     revokedAt: integer("revoked_at"),
     revokedBy: text("revoked_by"),
     revokeReason: text("revoke_reason"),
+    /** A deleted key is a tombstone: revoked, its secrets' hashes erased, its row and usage kept. */
+    deletedAt: integer("deleted_at"),
+    deletedBy: text("deleted_by"),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by"),
     updatedAt: integer("updated_at").notNull(),
