@@ -39,6 +39,9 @@ const ACCURACY_BUCKETS = [
   { capacity: 100, refillPerSecond: 20 },
 ];
 const BIG_BUCKET = { capacity: 1_000_000, refillPerSecond: 100_000 };
+/** The accuracy run's tenant-wide bucket, shared by SHARED_KEYS keys (issue 12). */
+const SHARED_BUCKET = { capacity: 20, refillPerSecond: 10 };
+const SHARED_KEYS = 4;
 /** Client IPs: valid-key traffic, and one each for the one-IP floods (whose IP the failure filter blocks). */
 const CLIENT_IP = "198.51.100.7";
 const FLOOD_IP = { unknown: "203.0.113.40", malformed: "203.0.113.50" };
@@ -101,12 +104,17 @@ async function main() {
   say(`workerd pid ${pids.workerd.join(",")}, origin pid ${origin.pid}; keygate on ${urls.keygate}, pass-through on ${urls.passthrough}`);
 
   // ---- data: schema, a platform key, a tenant, the keys each scenario uses ----
-  const { db, createKey, inBatches } = await setupData(mf, urls.keygate, BIG_BUCKET);
+  const { db, api, createKey, inBatches } = await setupData(mf, urls.keygate, BIG_BUCKET);
   const { generateKey, parseKey } = await import("../src/keys/format.ts");
   const hot = await createKey("hot", BIG_BUCKET);
   const tiny = await createKey("tiny", { capacity: 1, refillPerSecond: 0.001 });
   const edgeKeys = await inBatches([...Array(EDGE.keys).keys()], 8, (i) => createKey(`edge-${i}`, BIG_BUCKET));
-  const accuracyKeys = await inBatches(ACCURACY_BUCKETS, 4, async (b) => ({ ...b, ...(await createKey(`accuracy-${b.capacity}`, b)) }));
+  const accuracyKeys = await inBatches(ACCURACY_BUCKETS, 4, async (b) => ({ ...b, keys: [(await createKey(`accuracy-${b.capacity}`, b)).key] }));
+  // A tenant whose keys share a small bucket: the clients of this entry rotate over its keys, each
+  // with a bucket far larger than the tenant's, so only the shared one can refuse them.
+  const shared = await api("POST", "/v1/tenants", { name: "Bench shared", slug: "bench-shared", plan: "enterprise", tenantRateLimit: SHARED_BUCKET });
+  const sharedKeys = await inBatches([...Array(SHARED_KEYS).keys()], 4, async (i) => (await api("POST", "/v1/keys", { name: `shared-${i}`, tenantId: shared.id, scopes: ["query"], rateLimit: BIG_BUCKET })).key);
+  accuracyKeys.push({ ...SHARED_BUCKET, keys: sharedKeys, label: `tenant: ${SHARED_KEYS} keys sharing capacity ${SHARED_BUCKET.capacity}, refill ${SHARED_BUCKET.refillPerSecond}/s` });
   const edgeKeysFile = path.join(BUILD, "edge-keys.txt");
   writeFileSync(edgeKeysFile, edgeKeys.map((k) => k.key).join("\n") + "\n");
 
@@ -366,11 +374,13 @@ async function measureAccuracy(bases, keys) {
   await Promise.all(
     Array.from({ length: P.accuracyClients }, async (_, i) => {
       const k = per[i % per.length];
-      const base = bases[Math.floor(i / per.length) % bases.length];
+      const round = Math.floor(i / per.length);
+      const base = bases[round % bases.length];
+      const key = k.keys[Math.floor(round / bases.length) % k.keys.length];
       while (performance.now() < deadline) {
         const sent = performance.now();
         if (sent < k.first) k.first = sent;
-        const r = await fetch(`${base}/v1/query`, { method: "POST", headers: headers(k.key), body: BODY, signal: AbortSignal.timeout(10_000) });
+        const r = await fetch(`${base}/v1/query`, { method: "POST", headers: headers(key), body: BODY, signal: AbortSignal.timeout(10_000) });
         await r.arrayBuffer();
         const received = performance.now();
         if (received > k.last) k.last = received;
@@ -401,7 +411,7 @@ async function measureAccuracy(bases, keys) {
       const windowBound = k.capacity + k.refillPerSecond * 1;
       const requests = k.admitted + k.refused + Object.values(k.other).reduce((a, b) => a + b, 0);
       return {
-        label: `capacity ${k.capacity}, refill ${k.refillPerSecond}/s`,
+        label: k.label ?? `capacity ${k.capacity}, refill ${k.refillPerSecond}/s`,
         capacity: k.capacity,
         refillPerSecond: k.refillPerSecond,
         elapsedS,

@@ -3,7 +3,8 @@
 // the admin API a tenant and its keys.
 import { applyMigrations } from "./stack.mjs";
 
-export async function setupData(mf, baseUrl, tenantRateLimit) {
+/** `bucket`: the bench tenant's keys' default bucket and the bucket they share, so neither decides a scenario that does not set its own. */
+export async function setupData(mf, baseUrl, bucket) {
   const db = await mf.getD1Database("DB", "keygate");
   await applyMigrations(db);
   const { bootstrapStatements } = await import("../../src/admin/bootstrap.ts");
@@ -19,7 +20,7 @@ export async function setupData(mf, baseUrl, tenantRateLimit) {
     if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
     return JSON.parse(text);
   };
-  const tenant = await api("POST", "/v1/tenants", { name: "Bench", slug: "bench", plan: "enterprise", rateLimit: tenantRateLimit });
+  const tenant = await api("POST", "/v1/tenants", { name: "Bench", slug: "bench", plan: "enterprise", rateLimit: bucket, tenantRateLimit: bucket });
   /** A key of the bench tenant with scope `query` and its own rate limit. */
   const createKey = async (name, rateLimit) => {
     const k = await api("POST", "/v1/keys", { name, tenantId: tenant.id, scopes: ["query"], rateLimit });

@@ -26,7 +26,10 @@ export type TenantSnapshot = {
   /** The operator's own tenant (slug "platform"): its service keys may act across tenants. */
   operator: boolean;
   plan: PlanName;
+  /** The default bucket of each of its keys. */
   rateLimit: RateLimit;
+  /** The bucket its keys share (absent in copies cached before it existed: no shared bucket). */
+  tenantRateLimit?: RateLimit;
   monthlyQuota: number | null;
 };
 
@@ -55,6 +58,7 @@ export function tenantSnapshot(t: TenantRow): TenantSnapshot {
     operator: t.slug === PLATFORM_SLUG,
     plan: t.plan,
     rateLimit: limits.rateLimit,
+    tenantRateLimit: limits.tenantRateLimit,
     monthlyQuota: limits.monthlyQuota,
   };
 }

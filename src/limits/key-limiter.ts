@@ -6,18 +6,20 @@
 // up to capacity minus them. So bucket + outstanding ≤ capacity at all times, and any window
 // admits at most capacity + refill × its length, however many isolates hold leases.
 import { DurableObject } from "cloudflare:workers";
+import { deadline } from "../core/deadline.ts";
 import { grants, isScope } from "../keys/scopes.ts";
 import type { RateLimit } from "../tenants/plans.ts";
-import { type Bucket, refill, secondsUntil } from "./bucket.ts";
+import { type Bucket, type Leases, liveLeases, refillBelowLeases, secondsUntil } from "./bucket.ts";
 import { LEASE_MS, MAX_LEASE_FRACTION, USAGE_FLUSH_DELAY_MS } from "./lease-policy.ts";
 import { monthOf, secondsToMonthEnd } from "./month.ts";
-import type { AcquireRequest, AcquireResult, AuthRefusal, AuthState, LimitRefusal, LimitView, QuotaView } from "./protocol.ts";
+import type { AcquireRequest, AcquireResult, AuthRefusal, AuthState, BucketView, LimitRefusal, LimitView, QuotaView, TenantShare } from "./protocol.ts";
 import { flushUsage } from "./usage-flush.ts";
 import { isEmpty, merge, type UsageReport } from "./usage.ts";
 
 type Identity = { keyId: string; tenantId: string };
-type Leases = Record<string, { n: number; exp: number }>;
 const SEEN_REPORTS = 64;
+/** Below the isolate's own deadline for this object (LIMITER_TIMEOUT_MS), so it hears a 503 reason. */
+const TENANT_CALL_TIMEOUT_MS = 1_500;
 
 export class KeyLimiter extends DurableObject<Env> {
   private readonly kv = this.ctx.storage.kv;
@@ -30,7 +32,22 @@ export class KeyLimiter extends DurableObject<Env> {
     return { version: this.kv.get<AuthState>("auth")!.version };
   }
 
-  async acquire(req: AcquireRequest): Promise<AcquireResult> {
+  /**
+   * A call that shares a lease with the tenant's object awaits it, and calls arriving meanwhile
+   * would each take their share of this bucket before any of them hears from the tenant, leaving
+   * it empty (refusing as "burst" what the tenant's bucket would have decided). Those calls take
+   * turns; calls that need no tenant never wait.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  acquire(req: AcquireRequest): Promise<AcquireResult> {
+    if (req.tenantQuota === null && req.tenantLimit === null) return this.acquireNow(req);
+    const run = this.turn.then(() => this.acquireNow(req));
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async acquireNow(req: AcquireRequest): Promise<AcquireResult> {
     const now = Date.now();
     const month = monthOf(now);
     this.remember(req);
@@ -49,10 +66,14 @@ export class KeyLimiter extends DurableObject<Env> {
       }
     }
     let bucket = this.refilled(req.limit, leases, now, req.returned?.tokens ?? 0);
+    const sharesWithTenant = req.tenantQuota !== null || req.tenantLimit !== null;
+    const tenantReturn = req.returned && req.tenantLimit ? { leaseId: req.returned.leaseId, tokens: req.returned.tokens } : null;
 
     const refuse = async (result: AcquireResult): Promise<AcquireResult> => {
       this.commit(bucket, leases);
-      if (tenantCredit > 0 && req.tenantQuota !== null) await this.tenantRelease(req.tenantId, month, tenantCredit);
+      if ((tenantCredit > 0 && req.tenantQuota !== null) || tenantReturn) {
+        await this.tenantGiveBack(req, month, req.tenantQuota !== null ? tenantCredit : 0, tenantReturn);
+      }
       return result;
     };
 
@@ -81,27 +102,37 @@ export class KeyLimiter extends DurableObject<Env> {
     this.commit(bucket, leases);
 
     let tenantQuota: { limit: number; remaining: number } | null = null;
-    if (req.tenantQuota !== null) {
-      let reserved: { granted: number; remaining: number };
+    let tenantBucket: BucketView | null = null;
+    if (sharesWithTenant) {
+      let share: TenantShare;
       try {
-        reserved = await this.tenantStub(req.tenantId).reserve(month, grant, req.tenantQuota, tenantCredit);
+        // Bounded: calls of this key take turns behind this one (see `turn`).
+        share = await deadline(this.tenantStub(req.tenantId).take({
+          month,
+          want: grant,
+          cost: req.cost,
+          leaseId,
+          quota: req.tenantQuota !== null ? { limit: req.tenantQuota, returned: tenantCredit } : null,
+          bucket: req.tenantLimit,
+          returned: tenantReturn,
+        }), TENANT_CALL_TIMEOUT_MS, "the tenant's limiter");
       } catch {
         this.giveBack(grant, leaseId, req.limit, month, now);
         return { ok: false, reason: "unavailable" };
       }
-      tenantQuota = { limit: req.tenantQuota, remaining: reserved.remaining };
-      if (reserved.granted < req.cost) {
-        if (reserved.granted > 0) await this.tenantRelease(req.tenantId, month, reserved.granted);
+      tenantQuota = req.tenantQuota !== null ? { limit: req.tenantQuota, remaining: share.quotaRemaining ?? 0 } : null;
+      tenantBucket = share.bucket;
+      if (share.refusedBy) {
         this.giveBack(grant, leaseId, req.limit, month, now);
         const after = this.kv.get<Bucket>("bucket")!;
-        return this.limitRefusal("month", after, req, now, secondsToMonthEnd(now) * 1000, tenantQuota);
+        return this.limitRefusal(share.refusedBy, after, req, now, share.retryAfterMs, tenantQuota, tenantBucket);
       }
       // The tenant covered only part of the lease: the rest goes back.
-      this.giveBack(grant - reserved.granted, leaseId, req.limit, month, now);
-      grant = reserved.granted;
+      this.giveBack(grant - share.granted, leaseId, req.limit, month, now);
+      grant = share.granted;
     }
 
-    const view = this.view(this.kv.get<Bucket>("bucket")!, req, month, now, tenantQuota);
+    const view = this.view(this.kv.get<Bucket>("bucket")!, req, month, now, tenantQuota, tenantBucket);
     return { ok: true, leaseId, granted: grant, leaseMs: LEASE_MS, scopes: auth.scopes, ...view };
   }
 
@@ -142,19 +173,13 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   private liveLeases(now: number): Leases {
-    const leases = this.kv.get<Leases>("leases") ?? {};
-    for (const [id, l] of Object.entries(leases)) if (l.exp <= now) delete leases[id];
-    return leases;
+    return liveLeases(this.kv.get<Leases>("leases"), now);
   }
 
-  /** Refill, but only up to capacity minus what live leases still hold; then add `credit`. */
+  /** Refill below what live leases hold, then add `credit`. An evicted object reloads its persisted
+   * bucket, so eviction never hands out a fresh one: every change is written before the answer. */
   private refilled(limit: RateLimit, leases: Leases, now: number, credit: number): Bucket {
-    // A new object starts full. An evicted one reloads its persisted bucket, so eviction never
-    // hands out a fresh bucket: every change is written before the caller hears the answer.
-    const stored = this.kv.get<Bucket>("bucket") ?? { tokens: limit.capacity, at: now };
-    const room = limit.capacity - Object.values(leases).reduce((n, l) => n + l.n, 0);
-    const b = refill(stored, limit, now);
-    return { tokens: Math.max(0, Math.min(room, b.tokens + credit)), at: b.at };
+    return refillBelowLeases(this.kv.get<Bucket>("bucket"), limit, leases, now, credit);
   }
 
   private commit(bucket: Bucket, leases: Leases): void {
@@ -189,10 +214,11 @@ export class KeyLimiter extends DurableObject<Env> {
     return this.env.TENANT_QUOTA.get(this.env.TENANT_QUOTA.idFromName(tenantId));
   }
 
-  private async tenantRelease(tenantId: string, month: string, n: number): Promise<void> {
-    // Best effort: a failed release leaves the tenant's count high, never low.
-    await this.tenantStub(tenantId)
-      .release(month, n)
+  /** A refused call still returns what the isolate gave back. Best effort: a failure leaves the
+   * tenant's counts high (its quota used, its bucket's lease outstanding until it ends), never low. */
+  private async tenantGiveBack(req: AcquireRequest, month: string, quotaTokens: number, lease: { leaseId: string; tokens: number } | null): Promise<void> {
+    await this.tenantStub(req.tenantId)
+      .giveBack({ month, quotaTokens, lease, bucket: req.tenantLimit })
       .catch(() => undefined);
   }
 
@@ -214,6 +240,7 @@ export class KeyLimiter extends DurableObject<Env> {
     month: string,
     now: number,
     tenant: { limit: number; remaining: number } | null,
+    tenantBucket: BucketView | null = null,
   ): LimitView {
     const resetSeconds = secondsToMonthEnd(now);
     const keyLeft = this.keyQuotaLeft(req.keyQuota, month);
@@ -227,18 +254,20 @@ export class KeyLimiter extends DurableObject<Env> {
       tokens: bucket.tokens,
       nextTokenSeconds: full ? 0 : Math.max(1, Math.ceil(secondsUntil(bucket, req.limit, Math.floor(bucket.tokens) + 1))),
       quota,
+      tenant: tenantBucket,
     };
   }
 
   private limitRefusal(
-    reason: "burst" | "month",
+    reason: LimitRefusal["reason"],
     bucket: Bucket,
     req: AcquireRequest,
     now: number,
     retryAfterMs: number,
     tenant: { limit: number; remaining: number } | null = null,
+    tenantBucket: BucketView | null = null,
   ): LimitRefusal {
-    return { ok: false, reason, retryAfterMs, ...this.view(bucket, req, monthOf(now), now, tenant) };
+    return { ok: false, reason, retryAfterMs, ...this.view(bucket, req, monthOf(now), now, tenant, tenantBucket) };
   }
 }
 

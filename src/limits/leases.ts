@@ -141,7 +141,7 @@ function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: Tena
     call
       .then((result) => {
         if (!result.ok) {
-          if (result.reason === "burst" || result.reason === "month") {
+          if (result.reason === "burst" || result.reason === "tenant" || result.reason === "month") {
             remember(keyId, result, now);
           } else if (result.reason !== "unavailable") {
             // Revoked, disabled, expired, a scope gone: stop spending; the next request asks the
@@ -202,7 +202,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
     if (inflight.get(key.keyId) === call) inflight.delete(key.keyId);
   }
   if (!result.ok) {
-    if (result.reason === "burst" || result.reason === "month") {
+    if (result.reason === "burst" || result.reason === "tenant" || result.reason === "month") {
       remember(key.keyId, result, now);
     }
     return result;
@@ -235,6 +235,7 @@ function acquire(
       limit,
       keyQuota: key.monthlyQuota,
       tenantQuota: tenant.monthlyQuota,
+      tenantLimit: tenant.tenantRateLimit ?? null,
       scope: call.scope,
       cost: call.cost,
       want: wanted(key.keyId, Math.max(call.cost, 1), limit.capacity, call.now),

@@ -26,6 +26,8 @@ export type AcquireRequest = {
   limit: RateLimit;
   keyQuota: number | null;
   tenantQuota: number | null;
+  /** The bucket all of the tenant's keys share (null: none). */
+  tenantLimit: RateLimit | null;
   /** The scope the route needs (null: any valid key). Checked before anything is spent. */
   scope: string | null;
   cost: number;
@@ -45,13 +47,18 @@ export type LimitView = {
   /** Seconds until the bucket has one more token (0 when full). */
   nextTokenSeconds: number;
   quota: QuotaView | null;
+  /** The tenant's shared bucket as the tenant's object last saw it, when it has one. */
+  tenant: BucketView | null;
 };
+
+export type BucketView = { limit: RateLimit; tokens: number; nextTokenSeconds: number };
 
 export type AuthRefusal = "revoked" | "disabled" | "expired" | "unknown-secret";
 
 export type Grant = { ok: true; leaseId: string; granted: number; leaseMs: number; scopes: string[] } & LimitView;
 
-export type LimitRefusal = { ok: false; reason: "burst" | "month"; retryAfterMs: number } & LimitView;
+/** burst: the key's bucket; tenant: the bucket the tenant's keys share; month: a monthly quota. */
+export type LimitRefusal = { ok: false; reason: "burst" | "tenant" | "month"; retryAfterMs: number } & LimitView;
 
 export type AcquireResult =
   | Grant
@@ -60,3 +67,23 @@ export type AcquireResult =
   | { ok: false; reason: "scope"; scopes: string[] }
   /** The tenant's object could not be reached: nothing was spent. */
   | { ok: false; reason: "unavailable" };
+
+/** A key's object asking the tenant's for its share of a lease (bucket and quota in one call). */
+export type TenantTake = {
+  month: string;
+  want: number;
+  cost: number;
+  leaseId: string;
+  quota: { limit: number; returned: number } | null;
+  bucket: RateLimit | null;
+  /** A lease the isolate gave back: what it still holds returns to the tenant's bucket too. */
+  returned: { leaseId: string; tokens: number } | null;
+};
+
+export type TenantShare = {
+  granted: number;
+  refusedBy: "tenant" | "month" | null;
+  retryAfterMs: number;
+  quotaRemaining: number | null;
+  bucket: BucketView | null;
+};

@@ -34,14 +34,18 @@ export function refusalProblem(key: KeySnapshot, decision: Refusal, scope: strin
     case "scope":
       return insufficientScope(scope ?? "", key.keyId, "limiter");
     case "burst":
+    case "tenant":
     case "month": {
       const t = retryAfterSeconds(decision.retryAfterMs);
-      const headers = rateLimitHeaders(decision, decision.tokens, decision.reason === "burst" ? t : decision.nextTokenSeconds);
+      const headers = rateLimitHeaders(decision, decision.tokens, decision.reason === "burst" ? t : decision.nextTokenSeconds, decision.reason === "tenant" ? t : undefined);
+      const shared = decision.tenant?.limit;
       return new Problem("quota-exceeded", {
         detail:
           decision.reason === "burst"
             ? `Rate limit exceeded: the key's bucket holds ${decision.limit.capacity} requests and refills ${decision.limit.refillPerSecond}/s. Retry after ${t} s.`
-            : `Monthly quota exceeded (${decision.quota?.limit} requests). It resets in ${t} s.`,
+            : decision.reason === "tenant"
+              ? `The tenant's rate limit is exceeded: its keys share a bucket of ${shared?.capacity} requests that refills ${shared?.refillPerSecond}/s. Retry after ${t} s.`
+              : `Monthly quota exceeded (${decision.quota?.limit} requests). It resets in ${t} s.`,
         headers: { ...headers, "Retry-After": String(t) },
         extensions: { "violated-policies": [decision.reason] },
         cause,

@@ -2,10 +2,17 @@
 export const PLATFORM_SLUG = "platform";
 
 // Plan defaults. A tenant may override each value; a key may override the rate limit and quota.
+// `rateLimit` is each key's own bucket; `tenantRateLimit` the one all of a tenant's keys share,
+// five keys' worth, so one busy key never meets it but a tenant's keys together do.
 export const PLANS = {
-  free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, monthlyQuota: 100_000, maxKeys: 5 },
-  pro: { rateLimit: { capacity: 200, refillPerSecond: 100 }, monthlyQuota: 10_000_000, maxKeys: 50 },
-  enterprise: { rateLimit: { capacity: 2_000, refillPerSecond: 1_000 }, monthlyQuota: null, maxKeys: 1_000 },
+  free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, tenantRateLimit: { capacity: 100, refillPerSecond: 50 }, monthlyQuota: 100_000, maxKeys: 5 },
+  pro: { rateLimit: { capacity: 200, refillPerSecond: 100 }, tenantRateLimit: { capacity: 1_000, refillPerSecond: 500 }, monthlyQuota: 10_000_000, maxKeys: 50 },
+  enterprise: {
+    rateLimit: { capacity: 2_000, refillPerSecond: 1_000 },
+    tenantRateLimit: { capacity: 10_000, refillPerSecond: 5_000 },
+    monthlyQuota: null,
+    maxKeys: 1_000,
+  },
 } as const;
 
 export type PlanName = keyof typeof PLANS;
@@ -17,12 +24,15 @@ export type TenantLimitFields = {
   plan: PlanName;
   rateLimitCapacity: number | null;
   rateLimitRefillPerSecond: number | null;
+  tenantRateLimitCapacity: number | null;
+  tenantRateLimitRefillPerSecond: number | null;
   monthlyQuota: number | null;
   maxKeys: number | null;
 };
 
 export function effectiveLimits(t: TenantLimitFields): {
   rateLimit: RateLimit;
+  tenantRateLimit: RateLimit;
   monthlyQuota: number | null;
   maxKeys: number;
 } {
@@ -31,6 +41,10 @@ export function effectiveLimits(t: TenantLimitFields): {
     rateLimit: {
       capacity: t.rateLimitCapacity ?? plan.rateLimit.capacity,
       refillPerSecond: t.rateLimitRefillPerSecond ?? plan.rateLimit.refillPerSecond,
+    },
+    tenantRateLimit: {
+      capacity: t.tenantRateLimitCapacity ?? plan.tenantRateLimit.capacity,
+      refillPerSecond: t.tenantRateLimitRefillPerSecond ?? plan.tenantRateLimit.refillPerSecond,
     },
     monthlyQuota: t.monthlyQuota ?? plan.monthlyQuota,
     maxKeys: t.maxKeys ?? plan.maxKeys,

@@ -131,5 +131,6 @@ async function asker(k: { id: string; key: string; tenantId: string; scopes: str
     monthlyQuota: null,
   });
   return (cost: number, want: number) =>
-    stub.acquire({ keyId: k.id, tenantId: k.tenantId, hash, state, limit, keyQuota: null, tenantQuota: null, scope: null, cost, want, returned: null, usage: null });
+    stub.acquire({ keyId: k.id, tenantId: k.tenantId, hash, state, limit, keyQuota: null, tenantQuota: null,
+      tenantLimit: null, scope: null, cost, want, returned: null, usage: null });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { effectiveLimits, PLANS, rateLimitOf } from "../../src/tenants/plans.ts";
 
-const tenant = { plan: "free" as const, rateLimitCapacity: null, rateLimitRefillPerSecond: null, monthlyQuota: null, maxKeys: null };
+const tenant = { plan: "free" as const, rateLimitCapacity: null, rateLimitRefillPerSecond: null, tenantRateLimitCapacity: null, tenantRateLimitRefillPerSecond: null, monthlyQuota: null, maxKeys: null };
 
 describe("plans", () => {
   it("a tenant without overrides gets its plan's limits", () => {
@@ -11,6 +11,7 @@ describe("plans", () => {
   it("each override replaces the plan's value alone", () => {
     expect(effectiveLimits({ ...tenant, rateLimitCapacity: 7, maxKeys: 2 })).toEqual({
       rateLimit: { capacity: 7, refillPerSecond: PLANS.free.rateLimit.refillPerSecond },
+      tenantRateLimit: PLANS.free.tenantRateLimit,
       monthlyQuota: PLANS.free.monthlyQuota,
       maxKeys: 2,
     });
