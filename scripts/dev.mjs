@@ -7,8 +7,11 @@
 //      commands to try; later runs only say that one exists;
 //   3. starts the demo origin on port 8788 with a fresh jobs:report key of its own, and points
 //      ORIGIN_INGEST_URL / ORIGIN_QUERY_URL at it unless .dev.vars sets them;
-//   4. runs `wrangler dev --local` in the foreground (port 8787) until you stop it.
+//   4. runs `wrangler dev --local` in the foreground (port 8787) until you stop it;
+//   5. meanwhile runs the cron sweep every 5 minutes, as the cron trigger would when deployed
+//      (wrangler dev runs no cron triggers by itself): quiet, except its first run and failures.
 // Extra arguments go to `wrangler dev`: npm run dev -- --port 9000 --persist-to ./state
+// KEYGATE_DEV_SWEEP_SECONDS changes the sweep's period (the tests use a few seconds; 0 turns it off).
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   console.error(`npm run dev needs Node >= 22.18 (found ${process.versions.node}); the project's devDependency provides it. Run npm install.`);
@@ -19,6 +22,7 @@ const { spawn } = await import("node:child_process");
 const { constants } = await import("node:os");
 const { ROOT, runSql, runWrangler, wranglerBin, wranglerEnv, wranglerError } = await import("../cli/wrangler.ts");
 const { run } = await import("../cli/core/run.ts");
+const { tryItBlock } = await import("./try-it.mjs");
 
 const extra = process.argv.slice(2);
 if (extra.some((a) => a === "--remote" || a === "-r" || a.startsWith("--remote="))) {
@@ -43,7 +47,18 @@ const ip = option("ip") ?? "127.0.0.1";
 const persistTo = option("persist-to");
 const persist = persistTo === undefined ? [] : ["--persist-to", persistTo];
 const base = `http://${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+const DEFAULT_URL = "http://127.0.0.1:8787";
 const say = (line = "") => process.stdout.write(`${line}\n`);
+
+// The cron sweep's period (wrangler.toml: "*/5 * * * *"); KEYGATE_DEV_SWEEP_SECONDS=0 turns it off.
+const sweepSetting = process.env.KEYGATE_DEV_SWEEP_SECONDS;
+const sweepSeconds = sweepSetting === undefined || sweepSetting === "" ? 300 : Number(sweepSetting);
+if (!Number.isFinite(sweepSeconds) || sweepSeconds < 0) {
+  console.error(`keygate dev: KEYGATE_DEV_SWEEP_SECONDS must be a number of seconds (0: off), not ${JSON.stringify(sweepSetting)}`);
+  process.exit(2);
+}
+const every = sweepSeconds % 60 === 0 ? `${sweepSeconds / 60} minute${sweepSeconds === 60 ? "" : "s"}` : `${sweepSeconds} s`;
+const sweepUrl = `${base}/cdn-cgi/local/scheduled`;
 
 /**
  * Runs wrangler with captured output; on failure prints its error and exits.
@@ -122,9 +137,10 @@ if (platformKeys > 0) {
   say(`    curl -s ${base}/v1/tenants ${auth} ${json} -d '{"name":"Acme","slug":"acme","plan":"pro"}'`);
   say(`    curl -s ${base}/v1/keys ${auth} ${json} -d '{"name":"reader","permissionSet":"read_only","tenantId":"ten_…"}'`);
   say("or the same with the CLI:");
-  say(`    npx keygate tenants create --name Acme --slug acme --plan pro${base === "http://127.0.0.1:8787" ? "" : ` --url ${base}`}`);
-  say(`    npx keygate keys create --name reader --permission-set read_only --tenant ten_…`);
-  say(`    npx keygate keys list`);
+  const url = base === DEFAULT_URL ? "" : ` --url ${base}`;
+  say(`    npx keygate tenants create --name Acme --slug acme --plan pro${url}`);
+  say(`    npx keygate keys create --name reader --permission-set read_only --tenant ten_…${url}`);
+  say(`    npx keygate keys list${url}`);
   say(rule);
   say();
 }
@@ -155,12 +171,16 @@ if (overridden.length < 2) {
   say(`keygate dev: demo origin on ${demoUrl} (query + ingest); ${overridden.length ? `${overridden.join(", ")} from .dev.vars` : "both origins point at it"}`);
 }
 say();
-say("Try the whole path (with KEYGATE_ADMIN_KEY set to the platform key):");
-say(`    T=$(npx keygate tenants create --name Demo --slug demo-$RANDOM --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')`);
-say(`    K=$(npx keygate keys create --tenant $T --name pipeline --scopes jobs:write,jobs:read,query --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).key')`);
-say(`    J=$(curl -s ${base}/v1/ingest -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"source":"demo.csv","payload":{"rows":2}}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')`);
-say(`    sleep 2; curl -s ${base}/v1/jobs/$J -H "Authorization: Bearer $K"     # pending → running → completed`);
-say(`    curl -s ${base}/v1/query -H "Authorization: Bearer $K" -H 'Content-Type: application/json' -d '{"sql":"select 1"}'`);
+say("Try the whole path, in bash or zsh, with KEYGATE_ADMIN_KEY set to the platform key (see above):");
+for (const line of tryItBlock(base).split("\n")) say(`    ${line}`);
+say("It stops at the first step that fails, saying why, and can run again (each run makes a new tenant).");
+say();
+
+say(
+  sweepSeconds > 0
+    ? `keygate dev: the cron sweep (fails jobs stuck past JOB_STUCK_AFTER_SECONDS) runs every ${every} while this runs; to run it now: curl -s ${sweepUrl}`
+    : `keygate dev: the cron sweep is off (KEYGATE_DEV_SWEEP_SECONDS=0); run it with: curl -s ${sweepUrl}`,
+);
 say();
 
 // 4. The server, in the foreground. Signals go to wrangler; we exit with its status.
@@ -176,15 +196,57 @@ const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {
   env: wranglerEnv(process.env, { interactive: true }),
 });
 const { redactLine } = await import("./redact-output.mjs");
+let serverReady = false;
+// wrangler's note that cron triggers do not run locally is not true here (5. below runs them): its
+// lines are left out, and only they (the note, its curl hint, its link, blank lines between).
+const NOTE_START = /Scheduled Workers are not automatically triggered/;
+const NOTE_REST = /^$|manually trigger a scheduled event|cdn-cgi\/local\/scheduled|cron-triggers/;
 for (const [from, to] of /** @type {const} */ ([[child.stdout, process.stdout], [child.stderr, process.stderr]])) {
   let rest = "";
+  let inNote = false;
+  /** @param {string} line */
+  const pass = (line) => {
+    // eslint-disable-next-line no-control-regex
+    const plain = line.replace(/\x1b\[[0-9;]*m/g, "").trim();
+    if (/Ready on http/.test(plain)) serverReady = true;
+    if (sweepSeconds > 0 && NOTE_START.test(plain)) inNote = true;
+    else if (inNote && !NOTE_REST.test(plain)) inNote = false;
+    if (!inNote) to.write(redactLine(line) + "\n");
+  };
   from.setEncoding("utf8");
   from.on("data", (chunk) => {
     const lines = (rest + chunk).split("\n");
     rest = lines.pop() ?? "";
-    for (const line of lines) to.write(redactLine(line) + "\n");
+    for (const line of lines) pass(line);
   });
-  from.on("end", () => rest && to.write(redactLine(rest)));
+  from.on("end", () => rest && pass(rest));
+}
+
+// 5. The cron sweep, which wrangler dev does not run by itself: the Worker's scheduled handler
+//    through wrangler's local endpoint, on the clock's 5-minute marks like the cron. Quiet: one
+//    line the first time it runs, one when it starts failing and one when it works again; wrangler
+//    does not log these calls, and the sweep itself logs only the jobs it fails.
+if (sweepSeconds > 0) {
+  const periodMs = sweepSeconds * 1000;
+  let state = /** @type {"never" | "ok" | "failing"} */ ("never");
+  const sweep = async () => {
+    if (!serverReady) return;
+    try {
+      const res = await fetch(`${sweepUrl}?cron=${encodeURIComponent("*/5 * * * *")}`, { signal: AbortSignal.timeout(30_000) });
+      await res.body?.cancel();
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (state === "never") say(`keygate dev: ran the cron sweep; it runs every ${every}, silently unless it fails`);
+      else if (state === "failing") say("keygate dev: the cron sweep works again");
+      state = "ok";
+    } catch (err) {
+      if (state !== "failing") say(`keygate dev: the cron sweep failed (${err instanceof Error ? err.message : String(err)}); trying again every ${every}`);
+      state = "failing";
+    }
+  };
+  setTimeout(() => {
+    void sweep();
+    setInterval(() => void sweep(), periodMs).unref();
+  }, periodMs - (Date.now() % periodMs)).unref();
 }
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
   process.on(signal, () => {

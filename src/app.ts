@@ -32,6 +32,7 @@ import { IngestBody } from "./jobs/schemas.ts";
 import { jwksRoutes } from "./proxy/jwks.ts";
 import { methodNotAllowed } from "./routes/method-not-allowed.ts";
 import { publicRoutes, registerSecuritySchemes } from "./routes/public.ts";
+import { readyRoutes } from "./routes/ready.ts";
 import { forwardTableRoute, matchTableRoute } from "./routes/table.ts";
 
 type Stage = { name: string; path: string; run: MiddlewareHandler<AppEnv> };
@@ -82,9 +83,10 @@ export function createApp() {
   for (const stage of REQUEST_STAGES) app.use(stage.path, stage.run);
   registerSecuritySchemes(app);
 
-  // Code routes: public ones, the caller, tenants, keys, audit, usage, jobs, the signing keys.
+  // Code routes: public ones (readiness too), the caller, tenants, keys, audit, usage, jobs, the signing keys.
   const endpoints = [
     ...publicRoutes(app),
+    ...readyRoutes,
     ...selfRoutes,
     ...tenantRoutes,
     ...keyRoutes,

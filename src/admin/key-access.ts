@@ -47,9 +47,9 @@ export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: rea
 const newestFirst = [desc(sql`${keySecrets.expiresAt} IS NULL`), desc(keySecrets.createdAt), desc(keySecrets.hash)];
 
 /**
- * Who may change a key's lifecycle (update, roll, revoke). A key holding a cross-tenant power is
- * managed only by a platform key: a tenant admin must not roll it (and receive its secret),
- * demote or revoke it. And a secret that was rolled away, while its grace period runs, may keep
+ * Who may change a key's lifecycle (update, roll, revoke, delete). A key holding a cross-tenant
+ * power is managed only by a platform key: a tenant admin must not roll it (and receive its
+ * secret), demote, revoke or delete it. And a secret that was rolled away, while its grace period runs, may keep
  * calling the API but not act on its own key: rolling does not contain a leaked secret if the
  * leaked one can roll again and lock the new holder out.
  */
@@ -93,7 +93,8 @@ export function limitsOf(key: Pick<ApiKeyRow, "rateLimitCapacity" | "rateLimitRe
   return { rateLimit: rateLimitOf(key.rateLimitCapacity, key.rateLimitRefillPerSecond), monthlyQuota: key.monthlyQuota };
 }
 
-export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow };
+/** `current` is null only for a deleted key: its tombstone stays readable, its secrets are gone. */
+export type LoadedKey = { key: ApiKeyRow; current: KeySecretRow | null };
 
 /** The key with its newest secret, if the caller may see it. */
 export async function loadKey(c: Context<AppEnv>, id: string): Promise<LoadedKey> {
@@ -105,8 +106,8 @@ export async function loadKey(c: Context<AppEnv>, id: string): Promise<LoadedKey
     .where(eq(keySecrets.keyId, id))
     .orderBy(...newestFirst)
     .get();
-  if (!current) throw keyNotFound();
-  return { key, current };
+  if (!current && key.deletedAt === null) throw keyNotFound();
+  return { key, current: current ?? null };
 }
 
 /** Newest secret of each key, for list views. */
@@ -125,6 +126,10 @@ export async function currentSecrets(c: Context<AppEnv>, keyIds: string[]): Prom
 }
 
 export function ensureNotRevoked(key: ApiKeyRow): void {
+  // A deleted key is revoked as well; the detail says which, the type stays the one clients know.
+  if (key.deletedAt !== null) {
+    throw new Problem("key-revoked", { detail: "The key is deleted; a deleted key cannot be changed, rolled, revoked or deleted again." });
+  }
   if (key.revokedAt !== null) {
     throw new Problem("key-revoked", { detail: "The key is revoked; a revoked key cannot be changed, rolled or revoked again." });
   }

@@ -1,11 +1,14 @@
-// Revoke (permanent) and roll (a new secret; the old one lives until a grace deadline).
+// Revoke (permanent) and roll (a new secret; the old one lives until a grace deadline); delete
+// (revoke, then erase the secrets) is in key-delete.ts and mounted with them.
 import { and, eq, isNull, or, gt } from "drizzle-orm";
-import { apiKeys, keySecrets } from "../db/schema.ts";
+import { apiKeys, auditLog, keySecrets } from "../db/schema.ts";
+import { insertWhere } from "../db/insert.ts";
 import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
 import { log } from "../core/log.ts";
 import { mintSecret } from "../keys/mint.ts";
 import { publishKey } from "./publish.ts";
-import { auditedChange, auditInsert } from "./audit-entry.ts";
+import { auditedChange, auditRow } from "./audit-entry.ts";
+import { keyDeleteRoutes } from "./key-delete.ts";
 import { ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import { secretRow } from "./key-rows.ts";
 import { IdParam, iso, KeyId } from "../http/schemas.ts";
@@ -89,22 +92,35 @@ export const keyLifecycleRoutes: Endpoint[] = [
     const deadline = now + gracePeriodSeconds * 1000;
     const minted = await mintSecret(key.environment);
     const { prefix, hint } = minted;
-    await db.batch([
+    const { d1 } = stores;
+    // Every statement holds only while the key is unrevoked when the batch runs: a roll racing a
+    // revoke or a delete must not give a dead key a secret, nor leave a hash on a tombstone.
+    const live = { sql: "EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL)", params: [id] };
+    const guarded = (q: { sql: string; params: unknown[] }) => d1.prepare(`${q.sql} AND ${live.sql}`).bind(...q.params, ...live.params);
+    const results = await d1.batch([
       // Every older secret ends at the deadline, unless it was already due to end sooner.
-      db
-        .update(keySecrets)
-        .set({ expiresAt: deadline })
-        .where(and(eq(keySecrets.keyId, id), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, deadline)))),
-      db.insert(keySecrets).values(secretRow(id, minted, now)),
-      db.update(apiKeys).set({ updatedAt: now }).where(eq(apiKeys.id, id)),
-      auditInsert(
-        c,
-        db,
-        { tenantId: key.tenantId, action: "key.roll", targetType: "key", targetId: id, details: { gracePeriodSeconds, prefix, hint } },
-        now,
+      guarded(
+        db
+          .update(keySecrets)
+          .set({ expiresAt: deadline })
+          .where(and(eq(keySecrets.keyId, id), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, deadline))))
+          .toSQL(),
       ),
+      insertWhere(d1, keySecrets, secretRow(id, minted, now), live),
+      insertWhere(d1, auditLog, auditRow(c, { tenantId: key.tenantId, action: "key.roll", targetType: "key", targetId: id, details: { gracePeriodSeconds, prefix, hint } }, now), {
+        sql: "changes() > 0",
+        params: [],
+      }),
+      guarded(db.update(apiKeys).set({ updatedAt: now }).where(eq(apiKeys.id, id)).toSQL()),
     ]);
+    if (results[1]!.meta.changes === 0) {
+      // Revoked or deleted meanwhile: say which, and never hand out a secret that was not stored.
+      ensureNotRevoked((await loadKey(c, id)).key);
+      ensureNotRevoked({ ...key, revokedAt: now });
+    }
     await publishKey(stores, c.get("defer"), id);
     return c.json({ ...keyView({ ...key, updatedAt: now }, { prefix, hint }), key: minted.secret, previousSecretExpiresAt: iso(deadline)! }, 200);
   }),
+
+  ...keyDeleteRoutes,
 ];

@@ -11,7 +11,7 @@ import { publishKey } from "./publish.ts";
 import { isPlatform, PERMISSION_SETS } from "../keys/scopes.ts";
 import { effectiveLimits } from "../tenants/plans.ts";
 import { auditedChange, auditRow } from "./audit-entry.ts";
-import { newKeyRow, secretRow } from "./key-rows.ts";
+import { newKeyRow, secretRow, underKeyLimit } from "./key-rows.ts";
 import { actingTenant, pageOwned } from "../http/tenant-scope.ts";
 import { IdParam, KeyId } from "../http/schemas.ts";
 import { checkGrantable, checkLimitsWithinTenant, currentSecrets, limitsOf, ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
@@ -37,7 +37,7 @@ const createKey = defineRoute("admin", {
   responses: {
     201: { description: "Created; the body holds the secret, shown this once", ...jsonContent(CreatedKeySchema) },
     404: { description: "No such tenant" },
-    409: { description: "Name in use, or the plan's key limit is reached" },
+    409: { description: "Name in use, or the plan's key limit is reached (revoked, deleted and expired keys do not count)" },
     422: { description: "Invalid body" },
   },
 });
@@ -48,6 +48,7 @@ const listKeys = defineRoute("admin", {
   path: "/v1/keys",
   tags: ["Keys"],
   summary: "List keys, newest first",
+  description: "Deleted keys are left out unless `deleted=true`, which lists only them.",
   request: { query: KeyListQuery },
   responses: { 200: { description: "A page of keys", ...jsonContent(KeyList) } },
 });
@@ -58,6 +59,7 @@ const getKey = defineRoute("admin", {
   path: "/v1/keys/{id}",
   tags: ["Keys"],
   summary: "Get a key (never its secret)",
+  description: "A deleted key is shown as its tombstone: `deletedAt` set, `start` and `hint` null.",
   request: { params: IdParam(KeyId) },
   responses: { 200: { description: "The key", ...jsonContent(KeySchema) }, 404: { description: "No such key" } },
 });
@@ -74,7 +76,7 @@ const updateKey = defineRoute("admin", {
   responses: {
     200: { description: "The updated key", ...jsonContent(KeySchema) },
     404: { description: "No such key" },
-    409: { description: "Name in use, or the key is revoked" },
+    409: { description: "Name in use, the key is revoked or deleted, or a new expiry would bring an expired key back past the plan's key limit" },
     422: { description: "Invalid body" },
   },
 });
@@ -130,7 +132,7 @@ export const keyRoutes: Endpoint[] = [
     let results: D1Result[];
     try {
       results = await d1.batch([
-        insertWhere(d1, apiKeys, key, { sql: "(SELECT count(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL) < ?", params: [tenantId, maxKeys] }),
+        insertWhere(d1, apiKeys, key, underKeyLimit(tenantId, now, maxKeys)),
         insertWhere(d1, keySecrets, secretRow(key.id, minted, now), keyLanded),
         insertWhere(d1, auditLog, audit, keyLanded),
       ]);
@@ -142,7 +144,7 @@ export const keyRoutes: Endpoint[] = [
     }
     if (results[0]!.meta.changes === 0) {
       throw new Problem("key-limit-reached", {
-        detail: `The tenant's plan allows ${maxKeys} active keys; revoke one or raise the limit.`,
+        detail: `The tenant's plan allows ${maxKeys} active keys; revoke or delete one, or raise the limit.`,
         extensions: { maxKeys },
       });
     }
@@ -155,12 +157,13 @@ export const keyRoutes: Endpoint[] = [
       q.enabled === undefined ? undefined : eq(apiKeys.enabled, q.enabled),
       q.environment ? eq(apiKeys.environment, q.environment) : undefined,
       q.revoked === undefined ? undefined : q.revoked ? isNotNull(apiKeys.revokedAt) : isNull(apiKeys.revokedAt),
+      q.deleted ? isNotNull(apiKeys.deletedAt) : isNull(apiKeys.deletedAt),
     ]);
     const secrets = await currentSecrets(
       c,
       kept.map((k) => k.id),
     );
-    return c.json({ data: kept.map((k) => keyView(k, secrets.get(k.id) ?? { prefix: "", hint: "" })), nextCursor }, 200);
+    return c.json({ data: kept.map((k) => keyView(k, secrets.get(k.id) ?? null)), nextCursor }, 200);
   }),
 
   endpoint(getKey, async (c) => {
@@ -177,11 +180,18 @@ export const keyRoutes: Endpoint[] = [
     ensureNotRevoked(key);
     ensureManageable(c, key);
     if (body.scopes) checkGrantable(c, key.tenantId, body.scopes);
-    if (body.rateLimit || body.monthlyQuota != null) {
+    const now = Date.now();
+    let guard = { sql: "1", params: [] as unknown[] };
+    if (body.rateLimit || body.monthlyQuota != null || body.expiresAt !== undefined) {
       const tenant = await db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get();
       if (tenant) checkLimitsWithinTenant(c, tenant, body);
+      // An expired key does not count toward the limit, so a new expiry brings it back only if
+      // there is room. Checked in the UPDATE itself, as a create's is in its INSERT.
+      if (tenant && body.expiresAt !== undefined) {
+        const room = underKeyLimit(key.tenantId, now, effectiveLimits(tenant).maxKeys);
+        guard = { sql: `(expires_at IS NULL OR expires_at > ? OR ${room.sql})`, params: [now, ...room.params] };
+      }
     }
-    const now = Date.now();
     const changes: Partial<ApiKeyRow> = { updatedAt: now };
     if (body.name !== undefined) changes.name = body.name;
     if (body.description !== undefined) changes.description = body.description;
@@ -194,7 +204,8 @@ export const keyRoutes: Endpoint[] = [
     }
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
     const limitsChanged = body.rateLimit !== undefined || body.monthlyQuota !== undefined;
-    const update = db.update(apiKeys).set(changes).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).toSQL();
+    const where = db.update(apiKeys).set(changes).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).toSQL();
+    const update = { sql: `${where.sql} AND ${guard.sql}`, params: [...where.params, ...guard.params] };
     let changed: number;
     try {
       changed = await auditedChange(
@@ -209,7 +220,11 @@ export const keyRoutes: Endpoint[] = [
       }
       throw err;
     }
-    if (changed === 0) ensureNotRevoked({ ...key, revokedAt: now }); // revoked meanwhile
+    if (changed === 0) {
+      ensureNotRevoked((await loadKey(c, id)).key); // revoked or deleted meanwhile
+      const { maxKeys } = effectiveLimits((await db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get())!);
+      throw new Problem("key-limit-reached", { detail: `The key has expired, and the tenant's plan allows ${maxKeys} active keys; revoke or delete one, or raise the limit.`, extensions: { maxKeys } });
+    }
     const updated = { ...key, ...changes };
     await publishKey(stores, c.get("defer"), id);
     return c.json(keyView(updated, current), 200);

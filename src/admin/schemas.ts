@@ -4,23 +4,14 @@ import type { ApiKeyRow, AuditRow, KeySecretRow, TenantRow } from "../db/schema.
 import { iso, KeyId, label, PaginationQuery, TenantId, text } from "../http/schemas.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
 import { effectiveLimits, PLAN_NAMES, rateLimitOf } from "../tenants/plans.ts";
+import { RateLimitSchema, RateLimitViewSchema, rateView, rateViewOrNull } from "./rate-limits.ts";
 
 export const ScopeSchema = z.enum(SCOPES).openapi("Scope");
 export const PermissionSetNameSchema = z
   .enum(Object.keys(PERMISSION_SETS) as [keyof typeof PERMISSION_SETS, ...(keyof typeof PERMISSION_SETS)[]])
   .openapi("PermissionSetName");
 
-export const RateLimitSchema = z
-  .object({
-    capacity: z.number().int().min(1).max(1_000_000).openapi({ description: "Bucket size: the largest burst.", example: 20 }),
-    refillPerSecond: z
-      .number()
-      .min(0.001) // below it the policy window (capacity ÷ refill) stops being a sane number
-      .max(100_000)
-      .openapi({ description: "Tokens added per second.", example: 10 }),
-  })
-  .strict()
-  .openapi("RateLimit");
+export { RateLimitSchema };
 
 const futureTimestamp = z
   .string()
@@ -38,13 +29,22 @@ export const PlanSchema = z.enum(PLAN_NAMES).openapi("Plan");
 const slug = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "lowercase letters, digits and inner hyphens, at most 63");
+// Stored text first (no control characters, nothing key-shaped: an address's local part may
+// hold underscores and look like a key), then the address's form.
+const contactEmail = text(254)
+  .pipe(z.email({ message: "must be an email address" }))
+  .openapi({ description: "Who to contact about the tenant.", example: "ops@acme.example" });
+const tenantDescription = text(500).openapi({ description: "Free text for operators, shown with the tenant." });
 
 export const CreateTenantBody = z
   .object({
     name: label(100),
     slug,
+    email: contactEmail.optional(),
+    description: tenantDescription.optional(),
     plan: PlanSchema.default("free"),
-    rateLimit: RateLimitSchema.optional(),
+    rateLimit: RateLimitSchema.optional().openapi({ description: "Each key's default bucket (overrides the plan's)." }),
+    tenantRateLimit: RateLimitSchema.optional().openapi({ description: "The bucket all of the tenant's keys share (overrides the plan's)." }),
     monthlyQuota: z.number().int().min(1).optional(),
     maxKeys: z.number().int().min(1).max(100_000).optional(),
   })
@@ -56,7 +56,10 @@ export const UpdateTenantBody = z
     name: label(100),
     plan: PlanSchema,
     active: z.boolean(),
-    rateLimit: RateLimitSchema.nullable().openapi({ description: "null returns to the plan's default." }),
+    email: contactEmail.nullable(),
+    description: tenantDescription.nullable(),
+    rateLimit: RateLimitSchema.nullable().openapi({ description: "Each key's default bucket; null returns to the plan's." }),
+    tenantRateLimit: RateLimitSchema.nullable().openapi({ description: "The bucket the tenant's keys share; null returns to the plan's." }),
     monthlyQuota: z.number().int().min(1).nullable(),
     maxKeys: z.number().int().min(1).max(100_000).nullable(),
   })
@@ -72,16 +75,24 @@ export const TenantSchema = z
     slug: z.string(),
     plan: PlanSchema,
     active: z.boolean(),
+    email: z.string().nullable(),
+    description: z.string().nullable(),
     overrides: z.object({
-      rateLimit: RateLimitSchema.nullable(),
+      rateLimit: RateLimitViewSchema.nullable(),
+      tenantRateLimit: RateLimitViewSchema.nullable(),
       monthlyQuota: z.number().nullable(),
       maxKeys: z.number().nullable(),
     }),
-    effective: z.object({ rateLimit: RateLimitSchema, monthlyQuota: z.number().nullable(), maxKeys: z.number() }),
+    effective: z.object({ rateLimit: RateLimitViewSchema, tenantRateLimit: RateLimitViewSchema, monthlyQuota: z.number().nullable(), maxKeys: z.number() }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi("Tenant");
+
+function effectiveView(t: TenantRow) {
+  const limits = effectiveLimits(t);
+  return { ...limits, rateLimit: rateView(limits.rateLimit), tenantRateLimit: rateView(limits.tenantRateLimit) };
+}
 
 export function tenantView(t: TenantRow): z.infer<typeof TenantSchema> {
   return {
@@ -90,18 +101,21 @@ export function tenantView(t: TenantRow): z.infer<typeof TenantSchema> {
     slug: t.slug,
     plan: t.plan,
     active: t.active,
+    email: t.email,
+    description: t.description,
     overrides: {
-      rateLimit: rateLimitOf(t.rateLimitCapacity, t.rateLimitRefillPerSecond),
+      rateLimit: rateViewOrNull(rateLimitOf(t.rateLimitCapacity, t.rateLimitRefillPerSecond)),
+      tenantRateLimit: rateViewOrNull(rateLimitOf(t.tenantRateLimitCapacity, t.tenantRateLimitRefillPerSecond)),
       monthlyQuota: t.monthlyQuota,
       maxKeys: t.maxKeys,
     },
-    effective: effectiveLimits(t),
+    effective: effectiveView(t),
     createdAt: iso(t.createdAt)!,
     updatedAt: iso(t.updatedAt)!,
   };
 }
 
-export const TenantListQuery = PaginationQuery.extend({ active: booleanQuery });
+export const TenantListQuery = PaginationQuery("ten").extend({ active: booleanQuery });
 export const TenantList = z.object({ data: z.array(TenantSchema), nextCursor: z.string().nullable() }).openapi("TenantList");
 
 // ---- keys ----
@@ -169,15 +183,20 @@ export const KeySchema = z
     description: z.string().nullable(),
     environment: z.enum(["live", "test"]),
     scopes: z.array(z.string()),
-    start: z.string().openapi({ description: "The first characters of the current secret, for recognition.", example: "kg_live_4f8Q" }),
-    hint: z.string().openapi({ description: "The last four characters of the current secret.", example: "x9Zb" }),
-    rateLimit: RateLimitSchema.nullable(),
+    start: z
+      .string()
+      .nullable()
+      .openapi({ description: "The first characters of the current secret, for recognition; null once the key is deleted.", example: "kg_live_4f8Q" }),
+    hint: z.string().nullable().openapi({ description: "The last four characters of the current secret; null once the key is deleted.", example: "x9Zb" }),
+    rateLimit: RateLimitViewSchema.nullable(),
     monthlyQuota: z.number().nullable(),
     expiresAt: z.string().nullable(),
     enabled: z.boolean(),
     revokedAt: z.string().nullable(),
     revokedBy: z.string().nullable(),
     revokeReason: z.string().nullable(),
+    deletedAt: z.string().nullable().openapi({ description: "Set on a deleted key's tombstone: it is revoked and its secrets are erased." }),
+    deletedBy: z.string().nullable().openapi({ description: "The key that deleted it; null when the retention sweep did." }),
     createdAt: z.string(),
     createdBy: z.string().nullable(),
     updatedAt: z.string(),
@@ -193,7 +212,8 @@ export const RolledKeySchema = CreatedKeySchema.extend({
   previousSecretExpiresAt: z.string().openapi({ description: "When the secret it replaces stops working." }),
 }).openapi("RolledKey");
 
-export function keyView(k: ApiKeyRow, current: Pick<KeySecretRow, "prefix" | "hint">): z.infer<typeof KeySchema> {
+/** `current`: the key's newest secret, null for a deleted key (its secrets are erased). */
+export function keyView(k: ApiKeyRow, current: Pick<KeySecretRow, "prefix" | "hint"> | null): z.infer<typeof KeySchema> {
   return {
     id: k.id,
     tenantId: k.tenantId,
@@ -201,15 +221,17 @@ export function keyView(k: ApiKeyRow, current: Pick<KeySecretRow, "prefix" | "hi
     description: k.description,
     environment: k.environment,
     scopes: k.scopes,
-    start: current.prefix,
-    hint: current.hint,
-    rateLimit: rateLimitOf(k.rateLimitCapacity, k.rateLimitRefillPerSecond),
+    start: current?.prefix ?? null,
+    hint: current?.hint ?? null,
+    rateLimit: rateViewOrNull(rateLimitOf(k.rateLimitCapacity, k.rateLimitRefillPerSecond)),
     monthlyQuota: k.monthlyQuota,
     expiresAt: iso(k.expiresAt),
     enabled: k.enabled,
     revokedAt: iso(k.revokedAt),
     revokedBy: k.revokedBy,
     revokeReason: k.revokeReason,
+    deletedAt: iso(k.deletedAt),
+    deletedBy: k.deletedBy,
     createdAt: iso(k.createdAt)!,
     createdBy: k.createdBy,
     updatedAt: iso(k.updatedAt)!,
@@ -217,9 +239,10 @@ export function keyView(k: ApiKeyRow, current: Pick<KeySecretRow, "prefix" | "hi
   };
 }
 
-export const KeyListQuery = PaginationQuery.extend({
+export const KeyListQuery = PaginationQuery("key").extend({
   enabled: booleanQuery,
   revoked: booleanQuery,
+  deleted: booleanQuery.openapi({ description: "true lists only deleted keys (tombstones); otherwise they are left out." }),
   environment: z.enum(["live", "test"]).optional(),
   tenantId: TenantId.optional().openapi({ description: "Platform keys only." }),
 });
@@ -246,7 +269,7 @@ export function auditView(a: AuditRow): z.infer<typeof AuditEntrySchema> {
   return { ...a, at: iso(a.at)! };
 }
 
-export const AuditQuery = PaginationQuery.extend({
+export const AuditQuery = PaginationQuery("aud").extend({
   targetId: z.string().max(64).optional(),
   action: z.string().max(64).optional(),
   tenantId: TenantId.optional().openapi({ description: "Platform keys only." }),

@@ -57,7 +57,7 @@ const updateTenant = defineRoute("platform", {
   method: "patch",
   path: "/v1/tenants/{id}",
   tags: ["Tenants"],
-  summary: "Update a tenant's name, plan, limits or active flag",
+  summary: "Update a tenant's name, contact, description, plan, limits or active flag",
   description: "Deactivating a tenant refuses all of its keys (403 tenant-inactive).",
   request: { params: IdParam(TenantId), body: { required: true, ...jsonContent(UpdateTenantBody) } },
   responses: {
@@ -80,10 +80,10 @@ export const tenantRoutes: Endpoint[] = [
       name: body.name,
       slug: body.slug,
       plan: body.plan,
-      email: null,
-      description: null,
-      tenantRateLimitCapacity: null,
-      tenantRateLimitRefillPerSecond: null,
+      email: body.email ?? null,
+      description: body.description ?? null,
+      tenantRateLimitCapacity: body.tenantRateLimit?.capacity ?? null,
+      tenantRateLimitRefillPerSecond: body.tenantRateLimit?.refillPerSecond ?? null,
       rateLimitCapacity: body.rateLimit?.capacity ?? null,
       rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
       monthlyQuota: body.monthlyQuota ?? null,
@@ -132,9 +132,15 @@ export const tenantRoutes: Endpoint[] = [
     if (body.name !== undefined) changes.name = body.name;
     if (body.plan !== undefined) changes.plan = body.plan;
     if (body.active !== undefined) changes.active = body.active;
+    if (body.email !== undefined) changes.email = body.email;
+    if (body.description !== undefined) changes.description = body.description;
     if (body.rateLimit !== undefined) {
       changes.rateLimitCapacity = body.rateLimit?.capacity ?? null;
       changes.rateLimitRefillPerSecond = body.rateLimit?.refillPerSecond ?? null;
+    }
+    if (body.tenantRateLimit !== undefined) {
+      changes.tenantRateLimitCapacity = body.tenantRateLimit?.capacity ?? null;
+      changes.tenantRateLimitRefillPerSecond = body.tenantRateLimit?.refillPerSecond ?? null;
     }
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
     if (body.maxKeys !== undefined) changes.maxKeys = body.maxKeys;

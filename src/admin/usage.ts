@@ -2,7 +2,7 @@
 // Figures lag live traffic by up to USAGE_REPORT_MS + USAGE_FLUSH_DELAY_MS (about 15 s).
 import { z } from "@hono/zod-openapi";
 import { and, between, eq, sql } from "drizzle-orm";
-import { usageDaily } from "../db/schema.ts";
+import { tenants, usageDaily } from "../db/schema.ts";
 import { defineRoute, endpoint, type Endpoint } from "../http/route.ts";
 import { Problem } from "../core/problem.ts";
 import type { Context } from "hono";
@@ -74,9 +74,12 @@ const tenantUsage = defineRoute("admin", {
   path: "/v1/usage",
   tags: ["Usage"],
   summary: "The tenant's usage by day and by route",
-  description: "Platform keys see every tenant's unless they name one with tenantId.",
+  description: "Platform keys see every tenant's unless they name one with tenantId; a tenant that does not exist is 404, not zeros.",
   request: { query: RangeQuery.extend({ tenantId: TenantId.optional() }) },
-  responses: { 200: { description: "Usage", content: { "application/json": { schema: TenantUsage } } } },
+  responses: {
+    200: { description: "Usage", content: { "application/json": { schema: TenantUsage } } },
+    404: { description: "No such tenant (or, for a tenant's own keys, another tenant)" },
+  },
 });
 
 const sums = {
@@ -117,6 +120,11 @@ export const usageRoutes: Endpoint[] = [
     const q = c.req.valid("query");
     const { from, to } = range(q);
     const tenantId = readableTenant(c, q.tenantId);
+    // Only a platform key can name another tenant; one that does not exist has no usage to show.
+    if (tenantId !== null && tenantId !== c.get("principal").key.tenantId) {
+      const found = await c.get("stores").db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get();
+      if (!found) throw new Problem("not-found", { detail: "No such tenant." });
+    }
     const inRange = between(usageDaily.day, from, to);
     const summary = await summarise(c, tenantId === null ? and(inRange) : and(eq(usageDaily.tenantId, tenantId), inRange));
     return c.json({ tenantId, from, to, ...summary }, 200);

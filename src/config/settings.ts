@@ -28,5 +28,25 @@ export const stuckAfterMs = perValue((raw: string | undefined): number => {
   return DEFAULT_STUCK_AFTER_S * 1000;
 });
 
+const DEFAULT_KEY_RETENTION_DAYS = 90;
+/** A century: beyond it a number of days is more likely a typo than a policy. */
+const MAX_KEY_RETENTION_DAYS = 36_500;
+
+/**
+ * KEY_RETENTION_DAYS in ms, or null when the retention sweep is off ("0" or "off"). Unset or empty:
+ * the default. Unlike the job sweep's setting, a value that cannot be read switches it off (and the
+ * log says so once per value): deleting erases secrets for good, so it never runs on a number
+ * nobody meant.
+ */
+export const keyRetentionMs = perValue((raw: string | undefined): number | null => {
+  const value = (raw ?? "").trim().toLowerCase();
+  if (value === "") return DEFAULT_KEY_RETENTION_DAYS * 86_400_000;
+  if (value === "0" || value === "off") return null;
+  const days = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (days >= 1 && days <= MAX_KEY_RETENTION_DAYS) return days * 86_400_000;
+  log("warn", "config.invalid", { setting: "KEY_RETENTION_DAYS", value: raw, using: "off" });
+  return null;
+});
+
 /** EXPOSE_STORE_METRICS: store-call counts in a Server-Timing header (tests and benchmarks). */
 export const exposeStoreMetrics = (env: { EXPOSE_STORE_METRICS?: string }): boolean => env.EXPOSE_STORE_METRICS === "true";

@@ -2,6 +2,7 @@
 // pagination, the problem body. Admin and job routes build theirs from these.
 import { z } from "@hono/zod-openapi";
 import { findKeyLike } from "../core/find-key-like.ts";
+import { Problem } from "../core/problem.ts";
 import { containsKeyLike } from "../core/redact.ts";
 
 const KEY_LIKE_MESSAGE = "looks like an API key; never paste a secret here";
@@ -52,9 +53,29 @@ export const Id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0
 export const TenantId = Id("ten").openapi({ example: "ten_0Mf3kq2Ax9TuPz0c" });
 export const KeyId = Id("key").openapi({ example: "key_0Mf3kq2Ax9TuPz0c" });
 
-export const PaginationQuery = z.object({
-  cursor: z.string().max(200).optional().openapi({ description: "The `nextCursor` of the previous page." }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+/** What a list pages over: its rows' id prefix (db/ids.ts), which is also its cursors'. */
+export type ListKind = "ten" | "key" | "aud" | "job";
+
+/**
+ * A list's `cursor` and `limit`. The cursor is the last id of the previous page, so it must be an
+ * id of this list's kind: anything else (garbage, or a job id on /v1/keys) is a 400 `bad-request`
+ * rather than a 422 with field errors, because a cursor is the server's token, not a field for the
+ * client to correct. Thrown from the schema, so the route's handler never sees a bad one.
+ */
+export const PaginationQuery = (kind: ListKind) => {
+  const shape = new RegExp(`^${kind}_[0-9A-Za-z]{8,40}$`);
+  return z.object({
+    cursor: z
+      .string()
+      .optional()
+      .superRefine((cursor) => {
+        if (cursor === undefined || shape.test(cursor)) return;
+        const message = `not a cursor of this list: pass the nextCursor of the previous page (a ${kind}_… id)`;
+        throw new Problem("bad-request", { detail: `cursor: ${message}.`, extensions: { errors: [{ path: "cursor", message }] } });
+      })
+      .openapi({ description: `The \`nextCursor\` of the previous page (a \`${kind}_\` id); anything else is 400.`, pattern: shape.source }),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  });
+};
 
 export const IdParam = (schema: z.ZodString) => z.object({ id: schema.openapi({ param: { name: "id", in: "path" } }) });

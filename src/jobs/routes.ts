@@ -22,6 +22,7 @@ const getJob = defineRoute("jobs:read", {
   path: "/v1/jobs/{id}",
   tags: ["Jobs"],
   summary: "A job's state",
+  description: "Another tenant's job is 404; a platform key reads any tenant's.",
   request: { params: IdParam(JobId) },
   responses: { 200: { description: "The job", ...jsonContent(JobSchema) }, 404: { description: "No such job" } },
 });
@@ -32,6 +33,7 @@ const listJobs = defineRoute("jobs:read", {
   path: "/v1/jobs",
   tags: ["Jobs"],
   summary: "The tenant's jobs, newest first",
+  description: "A platform key (which grants jobs:read) lists every tenant's jobs.",
   request: { query: JobListQuery },
   responses: { 200: { description: "A page of jobs", ...jsonContent(JobList) } },
 });

@@ -64,5 +64,5 @@ export function jobView(j: JobRow): z.infer<typeof JobSchema> {
   };
 }
 
-export const JobListQuery = PaginationQuery.extend({ status: z.enum(JOB_STATUSES).optional() });
+export const JobListQuery = PaginationQuery("job").extend({ status: z.enum(JOB_STATUSES).optional() });
 export const JobList = z.object({ data: z.array(JobSchema), nextCursor: z.string().nullable() }).openapi("JobList");

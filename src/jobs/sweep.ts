@@ -1,12 +1,15 @@
-// The cron trigger's work: fail jobs whose origin has gone quiet, drop expired idempotency records.
+// The cron trigger's work: fail jobs whose origin has gone quiet, drop expired idempotency records,
+// delete keys dead for longer than the retention period (key-retention.ts).
 import { and, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { idempotencyKeys, jobs } from "../db/schema.ts";
 import { log } from "../core/log.ts";
 import { stuckAfterMs as stuckAfterMsOf } from "../config/settings.ts";
+import { deleteDeadKeys } from "./key-retention.ts";
 import { ALLOWED_FROM } from "./states.ts";
 
-export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number }> {
+/** `expiredKeys`: Idempotency-Key records dropped; `deletedKeys`: API keys deleted for retention. */
+export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number; deletedKeys: number }> {
   const db = drizzle(env.DB);
   const stuckAfterMs = stuckAfterMsOf(env.JOB_STUCK_AFTER_SECONDS);
   const stale = now - stuckAfterMs;
@@ -19,5 +22,12 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ failed: numbe
     db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).returning({ key: idempotencyKeys.key }),
   ]);
   if (failed.length > 0) log("warn", "jobs.timed_out", { count: failed.length, ids: failed.slice(0, 50).map((r) => r.id) });
-  return { failed: failed.length, expiredKeys: expired.length };
+  let deletedKeys = 0;
+  try {
+    deletedKeys = await deleteDeadKeys(env, now);
+  } catch (err) {
+    // The next run tries again; the jobs above are done either way.
+    log("error", "keys.retention_failed", { error: String(err) });
+  }
+  return { failed: failed.length, expiredKeys: expired.length, deletedKeys };
 }

@@ -11,10 +11,17 @@ export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
 }
 
-/** `*` grants everything; `platform` is a superset of `admin` (it manages every tenant's keys). */
+/**
+ * What `platform` also grants: `admin` (it manages every tenant's keys) and `jobs:read` (it reads
+ * every tenant's jobs, as it reads their keys, audit and usage). Not `jobs:write`, `jobs:report` or
+ * `query`: acting on a tenant's data or an origin's behalf takes a key made for that.
+ */
+const PLATFORM_GRANTS: readonly Scope[] = ["admin", "jobs:read"];
+
+/** `*` grants everything; `platform` grants itself and PLATFORM_GRANTS. */
 export function grants(granted: readonly string[], required: Scope): boolean {
   if (granted.includes("*") || granted.includes(required)) return true;
-  return required === "admin" && granted.includes("platform");
+  return PLATFORM_GRANTS.includes(required) && granted.includes("platform");
 }
 
 export function isPlatform(granted: readonly string[]): boolean {

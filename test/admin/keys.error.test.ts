@@ -208,7 +208,7 @@ describe("keys: not found and method not allowed", () => {
     const { admin } = await tenantWithAdmin(platform);
     const k = await createKey(admin, { scopes: ["query"] });
     const cases: [string, string, string][] = [
-      ["DELETE", `/v1/keys/${k.id}`, "GET, PATCH"],
+      ["PUT", `/v1/keys/${k.id}`, "DELETE, GET, PATCH"],
       ["PUT", "/v1/keys", "GET, POST"],
       ["GET", `/v1/keys/${k.id}/revoke`, "POST"],
       ["DELETE", `/v1/keys/${k.id}/roll`, "POST"],

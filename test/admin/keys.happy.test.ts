@@ -50,7 +50,8 @@ describe("keys: happy paths", () => {
       await call(`/v1/keys/${k.id}`, { method: "PATCH", key: admin, body: { scopes: ["query", "jobs:read"], rateLimit: { capacity: 5, refillPerSecond: 1 } } }),
     );
     expect(patched.scopes).toEqual(["query", "jobs:read"]);
-    expect(patched.rateLimit).toEqual({ capacity: 5, refillPerSecond: 1 });
+    // Both forms: the bucket, and the same limit as a rate (5 in 5 s, so 1 per second).
+    expect(patched.rateLimit).toEqual({ capacity: 5, refillPerSecond: 1, requests: 1, per: "second" });
 
     const rolled = await json(await call(`/v1/keys/${k.id}/roll`, { key: admin, body: { gracePeriodSeconds: 3600 } }));
     expect(rolled.key).not.toBe(k.key);

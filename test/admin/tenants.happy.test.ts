@@ -1,3 +1,4 @@
+import { rateView } from "../../src/admin/rate-limits.ts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, createKey, createTenant, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { expectProblem, patch } from "../support/admin.ts";
@@ -36,17 +37,17 @@ describe("tenants: create", () => {
       maxKeys: 3,
     });
     expect(t.plan).toBe("enterprise");
-    expect(t.overrides).toEqual({ rateLimit: { capacity: 50, refillPerSecond: 2.5 }, monthlyQuota: 777, maxKeys: 3 });
-    expect(t.effective).toEqual({ rateLimit: { capacity: 50, refillPerSecond: 2.5 }, monthlyQuota: 777, maxKeys: 3 });
+    expect(t.overrides).toEqual({ rateLimit: rateView({ capacity: 50, refillPerSecond: 2.5 }), tenantRateLimit: null, monthlyQuota: 777, maxKeys: 3 });
+    expect(t.effective).toEqual({ rateLimit: rateView({ capacity: 50, refillPerSecond: 2.5 }), tenantRateLimit: rateView({ capacity: 10_000, refillPerSecond: 5_000 }), monthlyQuota: 777, maxKeys: 3 });
     const fetched = await json(await call(`/v1/tenants/${t.id}`, { key: platform }));
     expect(fetched).toEqual(t);
   });
 
   it("each plan has its own defaults", async () => {
     const pro = await createTenant(platform, { plan: "pro" });
-    expect(pro.effective).toEqual({ rateLimit: { capacity: 200, refillPerSecond: 100 }, monthlyQuota: 10_000_000, maxKeys: 50 });
+    expect(pro.effective).toEqual({ rateLimit: rateView({ capacity: 200, refillPerSecond: 100 }), tenantRateLimit: rateView({ capacity: 1_000, refillPerSecond: 500 }), monthlyQuota: 10_000_000, maxKeys: 50 });
     const ent = await createTenant(platform, { plan: "enterprise" });
-    expect(ent.effective).toEqual({ rateLimit: { capacity: 2000, refillPerSecond: 1000 }, monthlyQuota: null, maxKeys: 1000 });
+    expect(ent.effective).toEqual({ rateLimit: rateView({ capacity: 2000, refillPerSecond: 1000 }), tenantRateLimit: rateView({ capacity: 10_000, refillPerSecond: 5_000 }), monthlyQuota: null, maxKeys: 1000 });
   });
 });
 
@@ -118,17 +119,17 @@ describe("tenants: update", () => {
     const set = await json(
       await patch(`/v1/tenants/${t.id}`, platform, { rateLimit: { capacity: 9, refillPerSecond: 3 }, monthlyQuota: 42, maxKeys: 7 }),
     );
-    expect(set.overrides).toEqual({ rateLimit: { capacity: 9, refillPerSecond: 3 }, monthlyQuota: 42, maxKeys: 7 });
-    expect(set.effective).toEqual({ rateLimit: { capacity: 9, refillPerSecond: 3 }, monthlyQuota: 42, maxKeys: 7 });
+    expect(set.overrides).toEqual({ rateLimit: rateView({ capacity: 9, refillPerSecond: 3 }), tenantRateLimit: null, monthlyQuota: 42, maxKeys: 7 });
+    expect(set.effective).toEqual({ rateLimit: rateView({ capacity: 9, refillPerSecond: 3 }), tenantRateLimit: rateView({ capacity: 1_000, refillPerSecond: 500 }), monthlyQuota: 42, maxKeys: 7 });
 
     // One at a time: clearing one leaves the others alone.
     const noQuota = await json(await patch(`/v1/tenants/${t.id}`, platform, { monthlyQuota: null }));
-    expect(noQuota.overrides).toEqual({ rateLimit: { capacity: 9, refillPerSecond: 3 }, monthlyQuota: null, maxKeys: 7 });
+    expect(noQuota.overrides).toEqual({ rateLimit: rateView({ capacity: 9, refillPerSecond: 3 }), tenantRateLimit: null, monthlyQuota: null, maxKeys: 7 });
     expect(noQuota.effective.monthlyQuota).toBe(10_000_000);
 
     const cleared = await json(await patch(`/v1/tenants/${t.id}`, platform, { rateLimit: null, maxKeys: null }));
-    expect(cleared.overrides).toEqual({ rateLimit: null, monthlyQuota: null, maxKeys: null });
-    expect(cleared.effective).toEqual({ rateLimit: { capacity: 200, refillPerSecond: 100 }, monthlyQuota: 10_000_000, maxKeys: 50 });
+    expect(cleared.overrides).toEqual({ rateLimit: null, tenantRateLimit: null, monthlyQuota: null, maxKeys: null });
+    expect(cleared.effective).toEqual({ rateLimit: rateView({ capacity: 200, refillPerSecond: 100 }), tenantRateLimit: rateView({ capacity: 1_000, refillPerSecond: 500 }), monthlyQuota: 10_000_000, maxKeys: 50 });
   });
 
   it("deactivating refuses the tenant's keys at once (403 tenant-inactive); reactivating restores them", async () => {

@@ -3,15 +3,17 @@
 // failure is not remembered as "unknown key"; admin writes fail as a problem+json without leaking
 // the cause and leave nothing half-written; a job is never lost.
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "../../src/jobs/sweep.ts";
 import { hashKey } from "../../src/keys/hash.ts";
 import { memory } from "../../src/keys/lookup.ts";
 import { resetLeases } from "../../src/limits/leases.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { dumpD1 } from "../support/admin.ts";
-import { faultyD1, send, withEnv, type Policy, testVars } from "../support/faults.ts";
+import { faultyD1, send, withEnv, type Policy, testVars, settleBackground } from "../support/faults.ts";
 import { captureLogs, PROBLEM_STATUS } from "../support/hostile.ts";
+
+afterAll(settleBackground);
 
 const logs = captureLogs();
 let platform: string;

@@ -69,6 +69,7 @@ const status = async (path: string, key: string, init: { method?: string; body?:
 const PROBES: Record<string, (me: Side, them: Side) => Promise<void>> = {
   // Public: nothing of any tenant in them.
   health: async () => {},
+  ready: async () => {},
   docs: async () => {},
   jwks: async () => {},
   getCaller: async (me) => {
@@ -97,8 +98,9 @@ const PROBES: Record<string, (me: Side, them: Side) => Promise<void>> = {
   updateKey: async (me, them) => expect(await status(`/v1/keys/${them.victim.id}`, me.admin, { method: "PATCH", body: { enabled: false } })).toBe(404),
   revokeKey: async (me, them) => expect(await status(`/v1/keys/${them.victim.id}/revoke`, me.admin, { body: {} })).toBe(404),
   rollKey: async (me, them) => expect(await status(`/v1/keys/${them.victim.id}/roll`, me.admin, { body: { gracePeriodSeconds: 0 } })).toBe(404),
+  deleteKey: async (me, them) => expect(await status(`/v1/keys/${them.victim.id}`, me.admin, { method: "DELETE" })).toBe(404),
   listAudit: async (me, them) => {
-    for (const filter of ["", `?targetId=${them.victim.id}`, `?targetId=${them.tenantId}`, "?action=key.create", "?action=tenant.create", `?cursor=zzz`]) {
+    for (const filter of ["", `?targetId=${them.victim.id}`, `?targetId=${them.tenantId}`, "?action=key.create", "?action=tenant.create", `?cursor=aud_${"z".repeat(20)}`]) {
       const rows = await pages(`/v1/audit${filter}`, me.admin);
       expect(rows.every((r) => r.tenantId === me.tenantId), filter).toBe(true);
       expect(rows.map((r) => r.targetId), filter).not.toContain(them.victim.id);

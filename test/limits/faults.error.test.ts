@@ -3,13 +3,15 @@
 // cannot answer (error or 2 s without an answer) the request is refused with 503
 // temporary-reduced-capacity before anything reaches an origin, unless its route fails open.
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { memory } from "../../src/keys/lookup.ts";
 import { hashKey } from "../../src/keys/hash.ts";
 import { resetLeases } from "../../src/limits/leases.ts";
 import { call, createKey, json, platformKey, storeCounts, tenantWithAdmin } from "../support/gateway.ts";
-import { faultyKV, faultyLimiter, send, withEnv } from "../support/faults.ts";
+import { faultyKV, faultyLimiter, send, withEnv, settleBackground } from "../support/faults.ts";
 import { captureLogs, PROBLEM_STATUS } from "../support/hostile.ts";
+
+afterAll(settleBackground);
 
 const logs = captureLogs();
 let platform: string;

@@ -3,11 +3,13 @@
 // answer; every job the gateway recorded is failed with its cause or left for the sweep; none is
 // lost, also under concurrency; an Idempotency-Key retry after an outage runs again.
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "../../src/jobs/sweep.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
-import { send, withEnv, testVars } from "../support/faults.ts";
+import { send, withEnv, testVars, settleBackground } from "../support/faults.ts";
 import { captureLogs } from "../support/hostile.ts";
+
+afterAll(settleBackground);
 
 captureLogs();
 let client: { key: string; id: string };

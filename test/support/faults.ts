@@ -1,7 +1,7 @@
 // Fault injection for the hardening suites (not a test file): the real bindings from
 // cloudflare:test, each wrappable so that it fails, hangs or slows down on the calls a test picks,
 // and a way to call the Worker's own fetch handler with such an env.
-import { createExecutionContext, env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
 import { BASE } from "./gateway.ts";
 import { freshIp } from "./hostile.ts";
@@ -131,8 +131,17 @@ export async function send(e: Env, path: string, opts: Send = {}): Promise<Respo
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
   const ctx = createExecutionContext();
-  // Not waiting on ctx: usage reports are held back for seconds in waitUntil on purpose.
+  // Not waiting on ctx here: usage reports are held back for seconds in waitUntil on purpose. The
+  // file waits for them once, at its end (settleBackground), so none logs after its teardown.
+  contexts.push(ctx);
   return worker.fetch(new Request(BASE + path, { method: opts.method ?? (body ? "POST" : "GET"), headers, body }), e, ctx);
+}
+
+const contexts: ExecutionContext[] = [];
+
+/** For afterAll: the background work of every request `send` made has finished. */
+export async function settleBackground(): Promise<void> {
+  await Promise.allSettled(contexts.splice(0).map((ctx) => waitOnExecutionContext(ctx)));
 }
 
 export const withEnv = (over: Partial<Env & TestVars>): Env => ({ ...env, ...over }) as Env;
