@@ -3,6 +3,12 @@
 import { run, type Io } from "./core/run.ts";
 import { runSql } from "./wrangler.ts";
 
+// `keygate audit --all | head`: the reader is gone, so stop quietly as other Unix tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 const io: Io = {
   fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(30_000) }),
   env: process.env,

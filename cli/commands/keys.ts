@@ -1,28 +1,24 @@
-// keygate keys create | list | show | revoke | roll. Only create and roll ever print a secret:
-// the one they just made, once.
+// keygate keys create | list | show | update | enable | disable | extend | revoke | roll | delete.
+// Only create and roll ever print a secret: the one they just made, once.
 import { UsageError } from "../core/args.ts";
 import type { Command, Ctx } from "../core/command.ts";
 import { block, printable, rate, table, when } from "../core/output.ts";
-import { oneOf, PAGING_HELP, required } from "./tenants.ts";
+import { countValue, DEFAULT, expiryHelp, expiryValue, idArg, nonEmpty, oneOf, rateLimitValue, required, scopeList } from "../core/values.ts";
+import { PAGING_HELP } from "./tenants.ts";
 import type { Key, KeyWithSecret, Page } from "./types.ts";
 
-const ID = /^key_[0-9A-Za-z]{8,40}$/;
-
-function keyId(ctx: Ctx, command: string): string {
-  const id = ctx.args[0]!;
-  if (!ID.test(id)) throw new UsageError(`'${id}' is not a key id (key_…)`, command);
-  return id;
-}
+const keyId = (ctx: Ctx, command: string) => idArg(ctx, "key", command);
 
 export function status(k: Key, now = Date.now()): string {
+  if (k.deletedAt) return "deleted";
   if (k.revokedAt) return "revoked";
   if (!k.enabled) return "disabled";
   if (k.expiresAt && Date.parse(k.expiresAt) <= now) return "expired";
   return "active";
 }
 
-/** What identifies a secret without revealing it: its first characters and last four. */
-const display = (k: Key) => `${k.start}…${k.hint}`;
+/** What identifies a secret without revealing it: its first characters and last four (none once deleted). */
+const display = (k: Key) => (k.start && k.hint ? `${k.start}…${k.hint}` : "-");
 
 export function keyBlock(k: Key): string[] {
   return block([
@@ -32,7 +28,7 @@ export function keyBlock(k: Key): string[] {
     ["tenant", k.tenantId],
     ["environment", k.environment],
     ["scopes", k.scopes.join(", ")],
-    ["secret", `${display(k)} (start…last four)`],
+    ["secret", k.start && k.hint ? `${display(k)} (start…last four)` : "erased"],
     ["status", status(k)],
     ["expires", when(k.expiresAt, "never")],
     ["rate limit", rate(k.rateLimit, "tenant's plan")],
@@ -42,6 +38,7 @@ export function keyBlock(k: Key): string[] {
     ["last used", when(k.lastUsedAt, "never")],
     ["revoked", k.revokedAt ? `${when(k.revokedAt)}${k.revokedBy ? ` by ${k.revokedBy}` : ""}` : null],
     ["revoke reason", k.revokedAt ? (k.revokeReason ?? "-") : null],
+    ["deleted", k.deletedAt ? `${when(k.deletedAt)}${k.deletedBy ? ` by ${k.deletedBy}` : ""}` : null],
   ]);
 }
 
@@ -65,7 +62,7 @@ function rawOut(ctx: Ctx, raw: string): number {
 export const keysCreate: Command = {
   name: "keys create",
   usage:
-    "keys create --name N (--scopes a,b | --permission-set P) [--tenant ID] [--environment live|test] [--expires-at ISO] [--description D]",
+    "keys create --name N (--scopes a,b | --permission-set P) [--tenant ID] [--environment live|test] [--expires-at WHEN] [--description D]",
   summary: "Create a key and print its secret, once",
   help: [
     "  --name N               unique among the tenant's active keys",
@@ -73,7 +70,8 @@ export const keysCreate: Command = {
     "  --permission-set P     instead of --scopes: read_only, ingest_pipeline, origin_reporter, full_access",
     "  --tenant ID            the tenant (ten_…) to create it in (platform keys; default: the caller's)",
     "  --environment E        live (default) or test",
-    "  --expires-at ISO       e.g. 2027-01-01T00:00:00Z (default: never)",
+    ...expiryHelp("--expires-at WHEN", 25, ";"),
+    "                         default: never",
     "  --description D        free text",
   ],
   flags: ["name", "scopes", "permission-set", "tenant", "environment", "expires-at", "description"],
@@ -84,14 +82,7 @@ export const keysCreate: Command = {
     if ((flags.scopes === undefined) === (flags["permission-set"] === undefined)) {
       throw new UsageError("give exactly one of --scopes or --permission-set", cmd);
     }
-    let scopes: string[] | undefined;
-    if (flags.scopes !== undefined) {
-      scopes = flags.scopes
-        .split(",")
-        .map((s) => s.trim())
-        .filter((s) => s !== "");
-      if (scopes.length === 0) throw new UsageError("--scopes needs at least one scope", cmd);
-    }
+    const scopes = flags.scopes === undefined ? undefined : scopeList(flags.scopes, cmd);
     const body = {
       name: required(ctx, "name", cmd),
       description: flags.description,
@@ -99,7 +90,7 @@ export const keysCreate: Command = {
       permissionSet: flags["permission-set"],
       tenantId: flags.tenant,
       environment: oneOf(flags.environment, ["live", "test"], "environment", cmd),
-      expiresAt: flags["expires-at"],
+      expiresAt: flags["expires-at"] === undefined ? undefined : expiryValue(flags["expires-at"], "expires-at", cmd),
     };
     const { body: created, raw } = await ctx.api().request<KeyWithSecret>("POST", "/v1/keys", { body });
     if (ctx.json) return rawOut(ctx, raw);
@@ -110,14 +101,15 @@ export const keysCreate: Command = {
 
 export const keysList: Command = {
   name: "keys list",
-  usage: "keys list [--tenant ID] [--revoked true|false] [--limit N] [--cursor C]",
+  usage: "keys list [--tenant ID] [--revoked true|false] [--deleted true|false] [--limit N] [--cursor C]",
   summary: "List keys, newest first (never their secrets)",
   help: [
     "  --tenant ID        only this tenant's keys (platform keys see every tenant by default)",
     "  --revoked B        true: only revoked keys; false: only unrevoked ones",
+    "  --deleted B        true: only deleted keys (their tombstones); false or absent: none of them",
     ...PAGING_HELP,
   ],
-  flags: ["tenant", "revoked", "limit", "cursor"],
+  flags: ["tenant", "revoked", "deleted", "limit", "cursor"],
   args: [],
   async run(ctx) {
     const { flags } = ctx;
@@ -125,6 +117,7 @@ export const keysList: Command = {
       query: {
         tenantId: flags.tenant,
         revoked: oneOf(flags.revoked, ["true", "false"], "revoked", "keys list"),
+        deleted: oneOf(flags.deleted, ["true", "false"], "deleted", "keys list"),
         limit: flags.limit,
         cursor: flags.cursor,
       },
@@ -207,5 +200,141 @@ export const keysRoll: Command = {
     if (ctx.json) return rawOut(ctx, raw);
     printSecret(ctx, rolled, `Rolled key ${rolled.id} (${printable(rolled.name)}); its new secret:`);
     return 0;
+  },
+};
+
+const KEY_UPDATE_FLAGS = ["name", "description", "scopes", "rate-limit", "monthly-quota", "expires-at"] as const;
+
+async function patchKey(ctx: Ctx, id: string, body: Record<string, unknown>) {
+  return ctx.api().request<Key>("PATCH", `/v1/keys/${id}`, { body });
+}
+
+function changed(ctx: Ctx, k: Key, headline: string): number {
+  ctx.print.out(headline);
+  ctx.print.out();
+  for (const line of keyBlock(k)) ctx.print.out(line);
+  return 0;
+}
+
+export const keysUpdate: Command = {
+  name: "keys update",
+  usage:
+    "keys update ID [--name N] [--description D] [--scopes a,b] [--rate-limit 'R/s, burst B'] [--monthly-quota N] [--expires-at WHEN]",
+  summary: "Change a key's name, description, scopes, limits or expiry",
+  help: [
+    "Only the flags given change; at least one is needed. The secret stays the same.",
+    "  --name N            unique among the tenant's active keys",
+    "  --description D     free text; '' clears it",
+    "  --scopes a,b        replaces the key's scopes (see keygate keys create --help)",
+    `  --rate-limit R      e.g. '10/s, burst 20' (or 10/s,20); '${DEFAULT}': the tenant's plan's`,
+    `  --monthly-quota N   requests a calendar month (UTC); '${DEFAULT}': the tenant's plan's`,
+    ...expiryHelp("--expires-at WHEN", 22, ";"),
+    "                      'never' removes the expiry",
+    "A tenant admin may only set limits at or below the tenant's; a platform key may go above.",
+  ],
+  flags: [...KEY_UPDATE_FLAGS],
+  args: ["ID"],
+  async run(ctx) {
+    const cmd = "keys update";
+    const id = keyId(ctx, cmd);
+    const { flags } = ctx;
+    const body = {
+      name: flags.name === undefined ? undefined : nonEmpty(flags.name, "name", cmd),
+      description: flags.description === undefined ? undefined : flags.description.trim() === "" ? null : flags.description,
+      scopes: flags.scopes === undefined ? undefined : scopeList(flags.scopes, cmd),
+      rateLimit: rateLimitValue(flags["rate-limit"], cmd),
+      monthlyQuota: countValue(flags["monthly-quota"], "monthly-quota", cmd),
+      expiresAt: flags["expires-at"] === undefined ? undefined : expiryValue(flags["expires-at"], "expires-at", cmd, { never: true }),
+    };
+    if (Object.values(body).every((v) => v === undefined)) {
+      throw new UsageError(`nothing to update: give at least one of ${KEY_UPDATE_FLAGS.map((f) => `--${f}`).join(", ")}`, cmd);
+    }
+    const { body: key, raw } = await patchKey(ctx, id, body);
+    if (ctx.json) return rawOut(ctx, raw);
+    return changed(ctx, key, `Updated key ${key.id} (${printable(key.name)}).`);
+  },
+};
+
+function toggle(enabled: boolean): Command {
+  const verb = enabled ? "enable" : "disable";
+  return {
+    name: `keys ${verb}`,
+    usage: `keys ${verb} ID`,
+    summary: enabled ? "Let a disabled key work again" : "Refuse a key until it is enabled again (unlike revoke, reversible)",
+    help: enabled
+      ? ["A revoked or deleted key cannot be enabled (409); an expired one stays expired (keys extend)."]
+      : ["Requests with the key get 401 until 'keygate keys enable ID'. Its secret, limits and usage stay."],
+    flags: [],
+    args: ["ID"],
+    async run(ctx) {
+      const id = keyId(ctx, `keys ${verb}`);
+      const { body: key, raw } = await patchKey(ctx, id, { enabled });
+      if (ctx.json) return rawOut(ctx, raw);
+      const after = enabled ? "" : ` It is refused until 'keygate keys enable ${key.id}'.`;
+      return changed(ctx, key, `${enabled ? "Enabled" : "Disabled"} key ${key.id} (${printable(key.name)}).${after}`);
+    },
+  };
+}
+
+export const keysEnable = toggle(true);
+export const keysDisable = toggle(false);
+
+export const keysExtend: Command = {
+  name: "keys extend",
+  usage: "keys extend ID --expires WHEN",
+  summary: "Move a key's expiry later (an expired key works again)",
+  help: [
+    ...expiryHelp("--expires WHEN", 21, ""),
+    "Refuses to bring an expiry forward, or to give one to a key that never expires: use",
+    "'keygate keys update ID --expires-at WHEN' for those.",
+  ],
+  flags: ["expires"],
+  args: ["ID"],
+  async run(ctx) {
+    const cmd = "keys extend";
+    const id = keyId(ctx, cmd);
+    const given = ctx.flags.expires;
+    if (given === undefined) throw new UsageError("missing --expires", cmd);
+    const expiresAt = expiryValue(given, "expires", cmd)!;
+    const { body: before } = await ctx.api().request<Key>("GET", `/v1/keys/${id}`);
+    // A revoked or deleted key: the API's 409 says so below.
+    if (!before.revokedAt && !before.deletedAt) {
+      const instead = `keygate keys update ${id} --expires-at ${given}`;
+      if (before.expiresAt === null) {
+        throw new UsageError(`key ${id} never expires, so an expiry would shorten its life; to set one anyway: ${instead}`, cmd);
+      }
+      if (Date.parse(expiresAt) <= Date.parse(before.expiresAt)) {
+        throw new UsageError(
+          `key ${id} already expires at ${when(before.expiresAt)}, not before ${when(expiresAt)}; to bring its expiry forward: ${instead}`,
+          cmd,
+        );
+      }
+    }
+    const { body: key, raw } = await patchKey(ctx, id, { expiresAt });
+    if (ctx.json) return rawOut(ctx, raw);
+    return changed(ctx, key, `Extended key ${key.id} (${printable(key.name)}): it expires at ${when(key.expiresAt)} (was ${when(before.expiresAt, "never")}).`);
+  },
+};
+
+export const keysDelete: Command = {
+  name: "keys delete",
+  usage: "keys delete ID --yes",
+  summary: "Delete a key: revoke it and erase its secrets, permanently",
+  help: [
+    "The key stops working at once, as with revoke, and its secrets' hashes are erased. Its record",
+    "stays as a tombstone for the audit trail and its usage stays readable; its name is free again.",
+    "  --yes              required: deleting cannot be undone",
+  ],
+  flags: ["yes"],
+  args: ["ID"],
+  async run(ctx) {
+    const cmd = "keys delete";
+    const id = keyId(ctx, cmd);
+    if (!ctx.flags.yes) {
+      throw new UsageError(`deleting key ${id} revokes it and erases its secrets, and cannot be undone; add --yes to go ahead`, cmd);
+    }
+    const { body: key, raw } = await ctx.api().request<Key>("DELETE", `/v1/keys/${id}`);
+    if (ctx.json) return rawOut(ctx, raw);
+    return changed(ctx, key, `Deleted key ${key.id} (${printable(key.name)}): it no longer works and its secrets are erased. This cannot be undone.`);
   },
 };

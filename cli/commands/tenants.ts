@@ -1,7 +1,8 @@
-// keygate tenants create | list (platform keys only).
+// keygate tenants create | list | show | update (platform keys only).
 import { UsageError } from "../core/args.ts";
-import type { Command, Ctx } from "../core/command.ts";
-import { block, rate, table, when } from "../core/output.ts";
+import type { Command } from "../core/command.ts";
+import { block, printable, rate, table, when } from "../core/output.ts";
+import { countValue, DEFAULT, idArg, nonEmpty, oneOf, rateLimitValue, required } from "../core/values.ts";
 import type { Page, Tenant } from "./types.ts";
 
 const PLANS = ["free", "pro", "enterprise"];
@@ -13,26 +14,19 @@ export function tenantBlock(t: Tenant): string[] {
     ["slug", t.slug],
     ["plan", t.plan],
     ["active", t.active ? "yes" : "no"],
-    ["rate limit", rate(t.effective.rateLimit) + (t.overrides.rateLimit ? " (override)" : "")],
+    // Shown once the gateway has them, "-" when unset.
+    ["email", t.email === undefined ? undefined : (t.email ?? "-")],
+    ["description", t.description === undefined ? undefined : (t.description ?? "-")],
+    ["rate limit", rate(t.effective.rateLimit) + (t.overrides.rateLimit ? " (override)" : "") + (t.effective.tenantRateLimit ? " per key" : "")],
+    [
+      "tenant rate limit",
+      t.effective.tenantRateLimit ? rate(t.effective.tenantRateLimit) + (t.overrides.tenantRateLimit ? " (override)" : "") + ", all keys together" : undefined,
+    ],
     ["monthly quota", (t.effective.monthlyQuota === null ? "unlimited" : String(t.effective.monthlyQuota)) + (t.overrides.monthlyQuota !== null ? " (override)" : "")],
     ["max keys", String(t.effective.maxKeys) + (t.overrides.maxKeys !== null ? " (override)" : "")],
     ["created", when(t.createdAt)],
     ["updated", when(t.updatedAt)],
   ]);
-}
-
-export function required(ctx: Ctx, flag: "name" | "slug", command: string): string {
-  const value = ctx.flags[flag];
-  if (value === undefined) throw new UsageError(`missing --${flag}`, command);
-  if (value.trim() === "") throw new UsageError(`--${flag} must not be empty`, command);
-  return value;
-}
-
-export function oneOf(value: string | undefined, allowed: string[], flag: string, command: string): string | undefined {
-  if (value !== undefined && !allowed.includes(value)) {
-    throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}; got '${value}'`, command);
-  }
-  return value;
 }
 
 export const PAGING_HELP = [
@@ -90,6 +84,82 @@ export const tenantsList: Command = {
       for (const line of table(["ID", "SLUG", "NAME", "PLAN", "ACTIVE", "CREATED"], rows)) ctx.print.out(line);
     }
     if (body.nextCursor) ctx.print.err(`More: keygate tenants list --cursor ${body.nextCursor}`);
+    return 0;
+  },
+};
+
+export const tenantsShow: Command = {
+  name: "tenants show",
+  usage: "tenants show ID",
+  summary: "Show one tenant, with its plan's limits and any overrides",
+  help: [],
+  flags: [],
+  args: ["ID"],
+  async run(ctx) {
+    const id = idArg(ctx, "tenant", "tenants show");
+    const { body, raw } = await ctx.api().request<Tenant>("GET", `/v1/tenants/${id}`);
+    if (ctx.json) {
+      ctx.print.out(raw);
+      return 0;
+    }
+    for (const line of tenantBlock(body)) ctx.print.out(line);
+    return 0;
+  },
+};
+
+const UPDATE_FLAGS = ["name", "plan", "active", "inactive", "rate-limit", "tenant-rate-limit", "monthly-quota", "max-keys", "email", "description"] as const;
+
+export const tenantsUpdate: Command = {
+  name: "tenants update",
+  usage:
+    "tenants update ID [--name N] [--plan P] [--active | --inactive] [--rate-limit 'R/s, burst B'] [--tenant-rate-limit 'R/s, burst B'] [--monthly-quota N] [--max-keys N] [--email E] [--description D]",
+  summary: "Change a tenant's name, plan, limits, contact or active flag",
+  help: [
+    "Only the flags given change; at least one is needed.",
+    "  --name N            display name",
+    "  --plan P            free, pro or enterprise",
+    "  --active            let the tenant's keys work again",
+    "  --inactive          refuse every key of the tenant (403 tenant-inactive) until --active",
+    `  --rate-limit R      each key's own bucket, e.g. '100/s, burst 200' (or 100/s,200), overriding the plan's;`,
+    `                      '${DEFAULT}' clears the override`,
+    "  --tenant-rate-limit R",
+    `                      the bucket all of the tenant's keys share, in the same form; '${DEFAULT}' clears it`,
+    `  --monthly-quota N   requests a calendar month (UTC), overriding the plan's; '${DEFAULT}' clears it`,
+    `  --max-keys N        active keys allowed at once, overriding the plan's; '${DEFAULT}' clears it`,
+    "  --email E           contact address; '' clears it",
+    "  --description D     free text; '' clears it",
+  ],
+  flags: [...UPDATE_FLAGS],
+  args: ["ID"],
+  async run(ctx) {
+    const cmd = "tenants update";
+    const id = idArg(ctx, "tenant", cmd);
+    const { flags } = ctx;
+    if (flags.active && flags.inactive) throw new UsageError("give --active or --inactive, not both", cmd);
+    const cleared = (v: string | undefined) => (v === undefined ? undefined : v.trim() === "" ? null : v);
+    const body = {
+      name: flags.name === undefined ? undefined : nonEmpty(flags.name, "name", cmd),
+      plan: oneOf(flags.plan, PLANS, "plan", cmd),
+      active: flags.active ? true : flags.inactive ? false : undefined,
+      rateLimit: rateLimitValue(flags["rate-limit"], cmd),
+      tenantRateLimit: rateLimitValue(flags["tenant-rate-limit"], cmd, "tenant-rate-limit"),
+      monthlyQuota: countValue(flags["monthly-quota"], "monthly-quota", cmd),
+      maxKeys: countValue(flags["max-keys"], "max-keys", cmd),
+      email: cleared(flags.email),
+      description: cleared(flags.description),
+    };
+    if (Object.values(body).every((v) => v === undefined)) {
+      throw new UsageError(`nothing to update: give at least one of ${UPDATE_FLAGS.map((f) => `--${f}`).join(", ")}`, cmd);
+    }
+    const { body: tenant, raw } = await ctx.api().request<Tenant>("PATCH", `/v1/tenants/${id}`, { body });
+    if (ctx.json) {
+      ctx.print.out(raw);
+      return 0;
+    }
+    ctx.print.out(`Updated tenant ${tenant.id} (${printable(tenant.slug)}).`);
+    if (body.active === false) ctx.print.out("Its keys are refused until it is active again: keygate tenants update " + tenant.id + " --active");
+    ctx.print.out();
+    for (const line of tenantBlock(tenant)) ctx.print.out(line);
     return 0;
   },
 };

@@ -7,8 +7,12 @@ export type Tenant = {
   slug: string;
   plan: string;
   active: boolean;
-  overrides: { rateLimit: RateLimit | null; monthlyQuota: number | null; maxKeys: number | null };
-  effective: { rateLimit: RateLimit; monthlyQuota: number | null; maxKeys: number };
+  /** Contact and notes: newer gateways only. */
+  email?: string | null;
+  description?: string | null;
+  /** tenantRateLimit: the bucket all of the tenant's keys share (newer gateways only). */
+  overrides: { rateLimit: RateLimit | null; tenantRateLimit?: RateLimit | null; monthlyQuota: number | null; maxKeys: number | null };
+  effective: { rateLimit: RateLimit; tenantRateLimit?: RateLimit; monthlyQuota: number | null; maxKeys: number };
   createdAt: string;
   updatedAt: string;
 };
@@ -20,8 +24,9 @@ export type Key = {
   description: string | null;
   environment: "live" | "test";
   scopes: string[];
-  start: string;
-  hint: string;
+  /** null on a deleted key's tombstone: its secrets are erased. */
+  start: string | null;
+  hint: string | null;
   rateLimit: RateLimit | null;
   monthlyQuota: number | null;
   expiresAt: string | null;
@@ -33,9 +38,49 @@ export type Key = {
   createdBy: string | null;
   updatedAt: string;
   lastUsedAt: string | null;
+  /** Set on a deleted key's tombstone (newer gateways only). */
+  deletedAt?: string | null;
+  deletedBy?: string | null;
 };
 
 /** A key as returned by create and roll: the only responses that carry a secret. */
 export type KeyWithSecret = Key & { key: string; previousSecretExpiresAt?: string };
 
 export type Page<T> = { data: T[]; nextCursor: string | null };
+
+export type UsageCounts = {
+  requests: number;
+  refused: number;
+  status2xx: number;
+  status3xx: number;
+  status4xx: number;
+  status5xx: number;
+};
+
+/** GET /v1/usage (keyId absent) and GET /v1/keys/{id}/usage (tenantId absent). */
+export type Usage = {
+  keyId?: string;
+  tenantId?: string | null;
+  lastUsedAt?: string | null;
+  from: string;
+  to: string;
+  totals: UsageCounts;
+  days: (UsageCounts & { day: string })[];
+  routes: (UsageCounts & { route: string })[];
+};
+
+export type AuditEntry = {
+  id: string;
+  tenantId: string;
+  actorKeyId: string | null;
+  actorTenantId: string | null;
+  action: string;
+  targetType: "tenant" | "key";
+  targetId: string;
+  ip: string | null;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+  at: string;
+};
+
+export type PermissionSet = { name: string; description: string; scopes: string[] };

@@ -36,6 +36,24 @@ export const FLAGS = {
   "grace-seconds": "string",
   limit: "string",
   cursor: "string",
+  all: "boolean",
+  active: "boolean",
+  inactive: "boolean",
+  "rate-limit": "string",
+  "tenant-rate-limit": "string",
+  deleted: "string",
+  "monthly-quota": "string",
+  "max-keys": "string",
+  email: "string",
+  expires: "string",
+  yes: "boolean",
+  // A key's id (key_…) for usage and audit; never a secret (run() refuses key-shaped arguments,
+  // and says where the admin key comes from when a command takes no --key).
+  key: "string",
+  month: "string",
+  from: "string",
+  to: "string",
+  action: "string",
 } as const satisfies Record<string, FlagKind>;
 
 export type FlagName = keyof typeof FLAGS;
@@ -43,8 +61,13 @@ export type Flags = { [K in FlagName]?: (typeof FLAGS)[K] extends "boolean" ? bo
 
 const SHORT: Record<string, FlagName> = { h: "help" };
 
-/** Flags people reach for that must not exist: a secret on the command line ends up in shell history. */
-const SECRET_FLAGS = new Set(["key", "admin-key", "api-key", "token", "secret"]);
+/** Flags people reach for that must not exist: a secret on the command line ends up in shell history.
+ * (--key exists, for a key's id in usage and audit; run() refuses it, saying why, everywhere else.) */
+const SECRET_FLAGS = new Set(["admin-key", "api-key", "token", "secret"]);
+
+const SECRET_FLAG_MESSAGE = (name: string) =>
+  `there is no --${name} flag: the admin key is read from the KEYGATE_ADMIN_KEY environment variable only, ` +
+  "because command lines end up in shell history and process lists";
 
 export type ParsedArgs = { words: string[]; flags: Flags };
 
@@ -77,12 +100,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (!short) throw new UsageError(`unknown flag '${arg}'`);
       name = short;
     }
-    if (SECRET_FLAGS.has(name)) {
-      throw new UsageError(
-        `there is no --${name} flag: the admin key is read from the KEYGATE_ADMIN_KEY environment variable only, ` +
-          "because command lines end up in shell history and process lists",
-      );
-    }
+    if (SECRET_FLAGS.has(name)) throw new UsageError(SECRET_FLAG_MESSAGE(name));
     if (!isFlagName(name)) throw new UsageError(`unknown flag '--${name}'`);
     if (Object.hasOwn(flags, name)) throw new UsageError(`--${name} given more than once`);
     if (FLAGS[name] === "boolean") {

@@ -33,13 +33,15 @@ export function scrub(text: string): string {
   return text.replace(KEY_LIKE, (m) => `${m.slice(0, "kg_live_".length)}…[redacted]`);
 }
 
-/** Cells and values are escaped whole (line breaks too): one record stays one row or one line. */
-export function table(headers: string[], cells: string[][]): string[] {
+/** Cells and values are escaped whole (line breaks too): one record stays one row or one line.
+ * Columns listed in `right` (numbers) are right-aligned. */
+export function table(headers: string[], cells: string[][], opts: { right?: number[] } = {}): string[] {
   const rows = cells.map((r) => r.map((c) => printable(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const right = new Set(opts.right ?? []);
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => c.padEnd(widths[i]!))
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   return [line(headers), ...rows.map(line)];

@@ -1,8 +1,22 @@
 // The CLI's entry point, free of Node: parse argv, pick the command, map failures to exit codes.
 //   0 ok · 1 API error (4xx/5xx) or failed bootstrap · 2 usage error · 3 gateway unreachable
 import { bootstrap } from "../commands/bootstrap.ts";
-import { keysCreate, keysList, keysRevoke, keysRoll, keysShow } from "../commands/keys.ts";
-import { tenantsCreate, tenantsList } from "../commands/tenants.ts";
+import { audit } from "../commands/audit.ts";
+import {
+  keysCreate,
+  keysDelete,
+  keysDisable,
+  keysEnable,
+  keysExtend,
+  keysList,
+  keysRevoke,
+  keysRoll,
+  keysShow,
+  keysUpdate,
+} from "../commands/keys.ts";
+import { permissionSets } from "../commands/permission-sets.ts";
+import { tenantsCreate, tenantsList, tenantsShow, tenantsUpdate } from "../commands/tenants.ts";
+import { usage as usageCommand } from "../commands/usage.ts";
 import { ApiClient, ApiError, ConfigError, gatewayUrl, UnreachableError } from "./api.ts";
 import { parseArgs, UsageError, type FlagName, type ParsedArgs } from "./args.ts";
 import type { Command, Ctx } from "./command.ts";
@@ -14,7 +28,26 @@ export type { Io, SqlTarget } from "./io.ts";
 
 export const EXIT = { ok: 0, api: 1, usage: 2, unreachable: 3 } as const;
 
-export const COMMANDS: Command[] = [bootstrap, tenantsCreate, tenantsList, keysCreate, keysList, keysShow, keysRevoke, keysRoll];
+export const COMMANDS: Command[] = [
+  bootstrap,
+  tenantsCreate,
+  tenantsList,
+  tenantsShow,
+  tenantsUpdate,
+  keysCreate,
+  keysList,
+  keysShow,
+  keysUpdate,
+  keysEnable,
+  keysDisable,
+  keysExtend,
+  keysRevoke,
+  keysRoll,
+  keysDelete,
+  usageCommand,
+  audit,
+  permissionSets,
+];
 
 /** Flags every command takes. */
 const GLOBAL: FlagName[] = ["help", "json", "url"];
@@ -153,6 +186,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 
   for (const name of Object.keys(flags) as FlagName[]) {
+    // --key names a key (usage, audit); anywhere else it is someone reaching for the admin key.
+    if (name === "key" && !command.flags.includes(name)) {
+      return usage(
+        `'${command.name}' takes no --key (--key names a key's id, for usage and audit). The admin key is read from the ` +
+          "KEYGATE_ADMIN_KEY environment variable only, because command lines end up in shell history and process lists",
+        command.name,
+      );
+    }
     if (!GLOBAL.includes(name) && !command.flags.includes(name)) {
       return usage(`'${command.name}' does not take --${name}`, command.name);
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COMMANDS } from "../../cli/core/run.ts";
 import { platformKey } from "../support/gateway.ts";
 import { cli, expectOnlyNewSecretsPrinted, ok } from "../support/cli.ts";
 
@@ -13,9 +14,16 @@ describe("keygate: help", () => {
     for (const argv of [["help"], ["--help"], ["-h"]]) {
       const r = await ok(argv);
       expect(r.stdout).toContain("Usage: keygate <command> [flags]");
-      for (const c of ["bootstrap", "tenants create", "tenants list", "keys create", "keys list", "keys show", "keys revoke", "keys roll"]) {
-        expect(r.stdout).toContain(`  ${c} `);
-      }
+      const all = [
+        "bootstrap",
+        ...["create", "list", "show", "update"].map((c) => `tenants ${c}`),
+        ...["create", "list", "show", "update", "enable", "disable", "extend", "revoke", "roll", "delete"].map((c) => `keys ${c}`),
+        "usage",
+        "audit",
+        "permission-sets",
+      ];
+      expect(COMMANDS.map((c) => c.name)).toEqual(all);
+      for (const c of all) expect(r.stdout).toContain(`  ${c} `);
       expect(r.stdout).toContain("KEYGATE_ADMIN_KEY");
       expect(r.stdout).toMatch(/no flag for it, because command lines end up in\s+shell history/);
       expect(r.stdout).toContain("Exit codes: 0 ok, 1 API error (4xx/5xx), 2 usage error, 3 cannot reach the gateway.");
@@ -33,6 +41,20 @@ describe("keygate: help", () => {
     expect((await ok(["keys", "roll", "-h"])).stdout).toContain("--grace-seconds N");
     const group = await ok(["keys", "--help"]);
     expect(group.stdout).toContain("keygate keys revoke ID [--reason R]");
+  });
+
+  it("every command has help: its usage line, and each flag it takes described", async () => {
+    for (const c of COMMANDS) {
+      for (const argv of [["help", ...c.name.split(" ")], [...c.name.split(" "), "--help"]]) {
+        const r = await ok(argv);
+        expect(r.stdout.split("\n")[0]).toBe(`Usage: keygate ${c.usage}`);
+        expect(r.fetches).toBe(0);
+        for (const flag of c.flags) expect(r.stdout, `${c.name} --${flag}`).toMatch(new RegExp(`^ {2}--${flag}\\b`, "m"));
+      }
+    }
+    const keys = await ok(["keys", "--help"]);
+    for (const c of ["update", "enable", "disable", "extend", "delete"]) expect(keys.stdout).toContain(`  keygate keys ${c} ID`);
+    expect((await ok(["tenants", "--help"])).stdout).toContain("  keygate tenants update ID [--name N]");
   });
 
   it("no command, or a bare group, prints help to stderr and exits 2", async () => {
@@ -69,8 +91,31 @@ describe("keygate: usage errors exit 2", () => {
     }
   });
 
+  it("--key names a key's id for usage and audit, and is refused everywhere else", async () => {
+    for (const argv of [["keys", "show", "key_0000000000000000", "--key", "key_0000000000000000"], ["tenants", "list", "--key", "x"]]) {
+      const r = await cli(argv, platform);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("takes no --key (--key names a key's id, for usage and audit)");
+      expect(r.stderr).toContain("KEYGATE_ADMIN_KEY environment variable only");
+      expect(r.fetches).toBe(0);
+    }
+    for (const command of ["usage", "audit"]) {
+      const r = await cli([command, "--key", "my-admin-key"], platform);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("--key takes a key's id (key_…), not a secret: the admin key is read from the KEYGATE_ADMIN_KEY environment variable only");
+      expect(r.fetches).toBe(0);
+    }
+  });
+
   it("refuses a secret passed as an argument, without sending or echoing it", async () => {
-    for (const argv of [["keys", "show", platform], ["keys", "list", "--cursor", platform], ["tenants", "create", "--name", `x${platform}`, "--slug", "x"]]) {
+    for (const argv of [
+      ["keys", "show", platform],
+      ["keys", "list", "--cursor", platform],
+      ["tenants", "create", "--name", `x${platform}`, "--slug", "x"],
+      ["usage", "--key", platform],
+      ["audit", `--key=${platform}`],
+      ["keys", "update", "key_0000000000000000", "--description", `see ${platform}`],
+    ]) {
       const r = await cli(argv, platform);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("looks like an API key");

@@ -75,6 +75,59 @@ describe("the CLI never prints a raw control", () => {
     expect(r.stdout).toContain(printable(HOSTILE_NAME));
   });
 
+  it("tenants show and update: name and description escaped on their own lines", async () => {
+    await env.DB.prepare("UPDATE tenants SET description = ? WHERE id = ?").bind(HOSTILE_DESC, tenantId).run();
+    for (const argv of [["tenants", "show", tenantId], ["tenants", "update", tenantId, "--plan", "pro"]]) {
+      const r = await ok(argv, platform);
+      expectNoRawControls(r);
+      expect(r.stdout).toMatch(/^name:\s+a\\u001b\[2J.*\\u000dc$/m);
+      expect(r.stdout).toMatch(/^description:\s+d\\u2066\\u200f\\u0085\\u007f\\u2028\\u00ade$/m);
+    }
+  });
+
+  it("keys update, disable, extend, delete: the name escaped in the headline and the block", async () => {
+    const other = parseJson(await ok(["keys", "create", "--json", "--tenant", tenantId, "--name", "other", "--scopes", "query", "--expires-at", "2099-01-01"], platform));
+    await env.DB.prepare("UPDATE api_keys SET name = ? WHERE id = ?").bind(HOSTILE_NAME, other.id).run();
+    for (const argv of [
+      ["keys", "update", other.id, "--monthly-quota", "10"],
+      ["keys", "disable", other.id],
+      ["keys", "extend", other.id, "--expires", "2100-01-01"],
+      ["keys", "delete", other.id, "--yes"],
+    ]) {
+      const r = await ok(argv, platform);
+      expectNoRawControls(r);
+      expect(r.stdout.split("\n")[0]).toContain(`(${printable(HOSTILE_NAME)})`);
+    }
+  });
+
+  it("audit: one row per entry, action and details escaped", async () => {
+    await env.DB.prepare(
+      "INSERT INTO audit_log (id, tenant_id, actor_key_id, actor_tenant_id, action, target_type, target_id, ip, request_id, details, at) VALUES ('aud_00000000000000000001', ?, NULL, NULL, ?, 'tenant', ?, ?, NULL, ?, 1)",
+    )
+      .bind(tenantId, "x\u001b[31m\nkey.revoke", tenantId, "203.0.113.9\r", JSON.stringify({ note: HOSTILE_DESC }))
+      .run();
+    const r = await ok(["audit", "--tenant", tenantId, "--all"], platform);
+    expectNoRawControls(r);
+    const row = r.stdout.split("\n").find((l) => l.startsWith("1970-"));
+    expect(row).toContain("x\\u001b[31m\\u000akey.revoke");
+    expect(row).toContain("203.0.113.9\\u000d");
+    expect(row).toContain('{"note":"d\\u2066\\u200f\\u0085\\u007f\\u2028\\u00ade"}');
+    const j = parseJson(await ok(["audit", "--json", "--tenant", tenantId, "--all"], platform));
+    expect(j.data.find((a: any) => a.id === "aud_00000000000000000001").details).toEqual({ note: HOSTILE_DESC });
+  });
+
+  it("usage: a route name escaped, one row per route", async () => {
+    await env.DB.prepare(
+      "INSERT INTO usage_daily (key_id, tenant_id, day, route, requests, refused, status_2xx, status_3xx, status_4xx, status_5xx) VALUES (?, ?, '2026-11-01', ?, 3, 0, 3, 0, 0, 0)",
+    )
+      .bind(keyId, tenantId, "GET /x\u001b]52;c;aGk=\u0007\nTOTAL 0")
+      .run();
+    const r = await ok(["usage", "--tenant", tenantId, "--month", "2026-11"], platform);
+    expectNoRawControls(r);
+    expect(r.stdout).toMatch(/^GET \/x\\u001b\]52;c;aGk=\\u0007\\u000aTOTAL 0\s+3\s/m);
+    expect(r.stdout.match(/^TOTAL/gm)).toHaveLength(1);
+  });
+
   it("--json: the same JSON, with every control escaped", async () => {
     for (const argv of [
       ["keys", "list", "--json", "--tenant", tenantId],
