@@ -10,6 +10,7 @@ import { readD1 } from "../db/read.ts";
 import { cacheKey, cacheTenant } from "../keys/lookup.ts";
 import { keySnapshot, tenantSnapshot } from "../keys/snapshot.ts";
 import { dropLease } from "../limits/leases.ts";
+import { authStateOfRow } from "../limits/protocol.ts";
 
 type Defer = (promise: Promise<unknown>) => void;
 
@@ -31,16 +32,7 @@ export async function publishKey(stores: Stores, defer: Defer, keyId: string, er
   // whatever the caches below say.
   dropLease(keyId);
   try {
-    await stores.keyLimiter(keyId).configure({
-      keyId,
-      tenantId: key.tenantId,
-      version: key.updatedAt,
-      revokedAt: key.revokedAt,
-      enabled: key.enabled,
-      expiresAt: key.expiresAt,
-      scopes: key.scopes,
-      secrets: Object.fromEntries(secrets.map((s) => [s.hash, s.expiresAt])),
-    });
+    await stores.keyLimiter(keyId).configure(authStateOfRow(key, secrets));
   } catch (err) {
     // D1 already holds the change; the object adopts it from the next isolate whose cache has
     // the newer version (at worst the cache staleness in keys/cache-policy.ts).

@@ -8,6 +8,7 @@ import { keyRetentionMs } from "../config/settings.ts";
 import { log } from "../core/log.ts";
 import { newId } from "../db/ids.ts";
 import { apiKeys, type ApiKeyRow, type AuditRow } from "../db/schema.ts";
+import { authStateOfRow } from "../limits/protocol.ts";
 import { TOMBSTONE_STATEMENTS, tombstoneOutcome, tombstoneStatements } from "../keys/tombstone.ts";
 
 /**
@@ -65,16 +66,9 @@ function retentionAudit(key: ApiKeyRow, cutoff: number, retentionDays: number, n
 /** The key's object keeps the hashes it was last told; a tombstone's state holds none. */
 async function forgetSecrets(env: Env, key: ApiKeyRow, now: number): Promise<void> {
   try {
-    await env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName(key.id)).configure({
-      keyId: key.id,
-      tenantId: key.tenantId,
-      version: now,
-      revokedAt: key.revokedAt ?? now,
-      enabled: key.enabled,
-      expiresAt: key.expiresAt,
-      scopes: key.scopes,
-      secrets: {},
-    });
+    // The tombstone as the batch wrote it: revoked (if it was only expired), updated now, no secrets.
+    const tombstone = { ...key, updatedAt: now, revokedAt: key.revokedAt ?? now };
+    await env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName(key.id)).configure(authStateOfRow(tombstone, []));
   } catch (err) {
     // The key is refused either way (D1 and every cache say revoked or expired); the hashes stay
     // in its object until the next push, which a deleted key never gets. Logged to be seen.

@@ -1,5 +1,6 @@
 // What an isolate and a key's Durable Object say to each other. Denials are results, not throws
 // (a throwing RPC method leaks an unhandled rejection in the test runner: workers-sdk #14736).
+import type { ApiKeyRow, KeySecretRow } from "../db/schema.ts";
 import type { RateLimit } from "../tenants/plans.ts";
 import type { UsageReport } from "./usage.ts";
 
@@ -13,6 +14,20 @@ export type AuthState = {
   /** Secret hash → the deadline a roll gave it (null: no deadline). */
   secrets: Record<string, number | null>;
 };
+
+/** The state pushed to a key's object (`configure`) after an admin change, as D1 holds it. */
+export function authStateOfRow(key: ApiKeyRow, secrets: Pick<KeySecretRow, "hash" | "expiresAt">[]): AuthState & { keyId: string; tenantId: string } {
+  return {
+    keyId: key.id,
+    tenantId: key.tenantId,
+    version: key.updatedAt,
+    revokedAt: key.revokedAt,
+    enabled: key.enabled,
+    expiresAt: key.expiresAt,
+    scopes: key.scopes,
+    secrets: Object.fromEntries(secrets.map((s) => [s.hash, s.expiresAt])),
+  };
+}
 
 /** What is left of a lease the isolate gives up: credited back to the bucket and the quotas. */
 export type Returned = { leaseId: string; tokens: number; month: string };

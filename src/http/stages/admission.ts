@@ -1,13 +1,20 @@
 // Per-route stage: admission by the key's limiter. Spends from the isolate's lease when it can,
 // asks the key's object when it must, answers 429 / 503 per IETF and RFC 9457, adds the RateLimit
 // fields, and counts the response in the key's usage.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { log } from "../../core/log.ts";
 import { rateLimitHeaders } from "../../limits/headers.ts";
-import { admitRequest, type Decision } from "../../limits/leases.ts";
+import { admitRequest, type Decision, type LimiterAccess } from "../../limits/leases.ts";
 import { limiterUnavailable, refusalProblem } from "../../limits/refusals.ts";
 import { countResponse } from "../../limits/usage-report.ts";
 import type { AppEnv } from "../context.ts";
+
+/** The key's object for this request, made only when called; a renewal's calls metered apart. */
+export function limiterAccess(c: Context<AppEnv>): LimiterAccess {
+  const stores = c.get("stores");
+  const { keyId } = c.get("principal").key;
+  return { limiter: () => stores.keyLimiter(keyId), backgroundLimiter: () => stores.background.keyLimiter(keyId), defer: c.get("defer") };
+}
 
 export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
   const policy = c.var.route;
@@ -22,13 +29,7 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   let decision: Decision;
   try {
-    decision = await admitRequest(
-      { limiter: () => stores.keyLimiter(key.keyId), backgroundLimiter: () => stores.background.keyLimiter(key.keyId), defer },
-      key,
-      tenant,
-      scope,
-      policy.cost,
-    );
+    decision = await admitRequest(limiterAccess(c), key, tenant, scope, policy.cost);
   } catch (err) {
     log("error", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
     decision = { ok: false, reason: "unavailable" };

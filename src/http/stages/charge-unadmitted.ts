@@ -12,6 +12,7 @@ import { admitRequest, type Decision } from "../../limits/leases.ts";
 import { refusalProblem } from "../../limits/refusals.ts";
 import { countResponse } from "../../limits/usage-report.ts";
 import type { AppEnv } from "../context.ts";
+import { limiterAccess } from "./admission.ts";
 
 export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
@@ -22,13 +23,7 @@ export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   const defer = c.get("defer");
   let decision: Decision;
   try {
-    decision = await admitRequest(
-      { limiter: () => stores.keyLimiter(key.keyId), backgroundLimiter: () => stores.background.keyLimiter(key.keyId), defer },
-      key,
-      tenant,
-      null,
-      1,
-    );
+    decision = await admitRequest(limiterAccess(c), key, tenant, null, 1);
   } catch (err) {
     // The answer the request already has stands; it just carries no RateLimit fields.
     log("warn", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
