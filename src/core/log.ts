@@ -18,5 +18,6 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
  * an escape that does not decode elsewhere in the path must not leave the key encoded.
  */
 export function loggablePath(url: URL): string {
-  return url.pathname.split("/").map(decodeFully).join("/");
+  const path = url.pathname;
+  return path.includes("%") ? path.split("/").map(decodeFully).join("/") : path;
 }

@@ -73,11 +73,17 @@ export function rejectKeyInOtherHeaders(headers: Headers): void {
  * in one part cannot hide a key in another.
  */
 export function rejectCredentialInUrl(url: URL): void {
-  const parts = [...url.pathname.split("/"), url.search, url.hash];
+  // Every request passes here: a path without escapes is one part (decoding cannot change it, and
+  // no key spans a "/"), and a URL without a query parses none.
+  const parts = url.pathname.includes("%") ? url.pathname.split("/") : [url.pathname];
+  if (url.hash) parts.push(url.hash);
   let found = false;
-  for (const [name, value] of url.searchParams) {
-    parts.push(name, value);
-    if (QUERY_KEY_NAMES.has(decodeFully(name).toLowerCase())) found = true;
+  if (url.search !== "") {
+    parts.push(url.search);
+    for (const [name, value] of url.searchParams) {
+      parts.push(name, value);
+      if (QUERY_KEY_NAMES.has(decodeFully(name).toLowerCase())) found = true;
+    }
   }
   if (found || parts.some(holdsKey)) {
     throw new Problem("invalid-request", {
