@@ -12,11 +12,13 @@ import { effectiveLimits, rateLimitOf, type RateLimit } from "../tenants/plans.t
 export const keyNotFound = () => new Problem("not-found", { detail: "No such key." });
 
 /**
- * Powers that reach beyond one tenant: `platform` and `*`, and in the operator's own tenant
- * `jobs:report`, whose keys report on every tenant's jobs (one ingest origin serves them all).
+ * Powers that reach beyond one tenant: `platform`, `*` and `metrics` (every tenant's traffic in
+ * Prometheus form), and in the operator's own tenant `jobs:report`, whose keys report on every
+ * tenant's jobs (one ingest origin serves them all).
  */
+const OWN_TENANT_ONLY = ["platform", "*", "metrics"];
 function crossTenantPowers(scopes: readonly string[], operatorTenant: boolean): string[] {
-  return scopes.filter((s) => s === "platform" || s === "*" || (operatorTenant && s === "jobs:report"));
+  return scopes.filter((s) => OWN_TENANT_ONLY.includes(s) || (operatorTenant && s === "jobs:report"));
 }
 
 /** Whether `tenantId` is the operator's tenant, as far as the caller can tell (it is its own). */
@@ -33,7 +35,7 @@ export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: rea
   const { key } = c.get("principal");
   const powers = crossTenantPowers(scopes, isOperatorTenant(c, tenantId));
   if (powers.length === 0) return;
-  const ownTenantOnly = powers.some((s) => s === "platform" || s === "*");
+  const ownTenantOnly = powers.some((s) => OWN_TENANT_ONLY.includes(s));
   if (!isPlatform(key.scopes) || (ownTenantOnly && tenantId !== key.tenantId)) {
     throw new Problem("insufficient-scope", {
       detail: `Only a platform key may grant ${powers.map((s) => `'${s}'`).join(" and ")}${ownTenantOnly ? ", and only to keys of its own tenant" : " in the operator's tenant"}.`,

@@ -256,7 +256,7 @@ export const AuditEntrySchema = z
     actorKeyId: z.string().nullable(),
     actorTenantId: z.string().nullable(),
     action: z.string().openapi({ example: "key.revoke" }),
-    targetType: z.enum(["tenant", "key"]),
+    targetType: z.enum(["tenant", "key", "alert"]),
     targetId: z.string(),
     ip: z.string().nullable(),
     requestId: z.string().nullable(),

@@ -88,6 +88,7 @@ export const tenantRoutes: Endpoint[] = [
       rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
       monthlyQuota: body.monthlyQuota ?? null,
       maxKeys: body.maxKeys ?? null,
+      pricePer1kTokens: null,
       active: true,
       createdAt: now,
       updatedAt: now,

@@ -22,6 +22,8 @@ export const tenants = sqliteTable(
     tenantRateLimitRefillPerSecond: real("tenant_rate_limit_refill_per_second"),
     monthlyQuota: integer("monthly_quota"),
     maxKeys: integer("max_keys"),
+    /** USD per 1,000 tokens of cost; null means the plan's price. */
+    pricePer1kTokens: real("price_per_1k_tokens"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -93,7 +95,7 @@ export const auditLog = sqliteTable(
     actorKeyId: text("actor_key_id"),
     actorTenantId: text("actor_tenant_id"),
     action: text("action").notNull(),
-    targetType: text("target_type", { enum: ["tenant", "key"] }).notNull(),
+    targetType: text("target_type", { enum: ["tenant", "key", "alert"] }).notNull(),
     targetId: text("target_id").notNull(),
     ip: text("ip"),
     requestId: text("request_id"),

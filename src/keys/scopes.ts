@@ -1,4 +1,4 @@
-export const SCOPES = ["jobs:read", "jobs:write", "jobs:report", "query", "admin", "platform", "*"] as const;
+export const SCOPES = ["jobs:read", "jobs:write", "jobs:report", "query", "admin", "metrics", "platform", "*"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**
@@ -16,7 +16,7 @@ export function isScope(value: string): value is Scope {
  * every tenant's jobs, as it reads their keys, audit and usage). Not `jobs:write`, `jobs:report` or
  * `query`: acting on a tenant's data or an origin's behalf takes a key made for that.
  */
-const PLATFORM_GRANTS: readonly Scope[] = ["admin", "jobs:read"];
+const PLATFORM_GRANTS: readonly Scope[] = ["admin", "jobs:read", "metrics"];
 
 /** `*` grants everything; `platform` grants itself and PLATFORM_GRANTS. */
 export function grants(granted: readonly string[], required: Scope): boolean {

@@ -5,15 +5,27 @@ export const PLATFORM_SLUG = "platform";
 // `rateLimit` is each key's own bucket; `tenantRateLimit` the one all of a tenant's keys share,
 // five keys' worth, so one busy key never meets it but a tenant's keys together do.
 export const PLANS = {
-  free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, tenantRateLimit: { capacity: 100, refillPerSecond: 50 }, monthlyQuota: 100_000, maxKeys: 5 },
-  pro: { rateLimit: { capacity: 200, refillPerSecond: 100 }, tenantRateLimit: { capacity: 1_000, refillPerSecond: 500 }, monthlyQuota: 10_000_000, maxKeys: 50 },
+  free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, tenantRateLimit: { capacity: 100, refillPerSecond: 50 }, monthlyQuota: 100_000, maxKeys: 5, pricePer1kTokens: 0 },
+  pro: {
+    rateLimit: { capacity: 200, refillPerSecond: 100 },
+    tenantRateLimit: { capacity: 1_000, refillPerSecond: 500 },
+    monthlyQuota: 10_000_000,
+    maxKeys: 50,
+    pricePer1kTokens: 0.002,
+  },
   enterprise: {
     rateLimit: { capacity: 2_000, refillPerSecond: 1_000 },
     tenantRateLimit: { capacity: 10_000, refillPerSecond: 5_000 },
     monthlyQuota: null,
     maxKeys: 1_000,
+    pricePer1kTokens: 0.001,
   },
 } as const;
+
+/** USD per 1,000 tokens of cost: the tenant's own price, else its plan's. */
+export function pricePer1kTokens(t: { plan: PlanName; pricePer1kTokens: number | null }): number {
+  return t.pricePer1kTokens ?? PLANS[t.plan].pricePer1kTokens;
+}
 
 export type PlanName = keyof typeof PLANS;
 export const PLAN_NAMES = Object.keys(PLANS) as [PlanName, ...PlanName[]];
