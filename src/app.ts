@@ -27,6 +27,9 @@ import { requestId } from "./http/stages/request-id.ts";
 import { requireScope } from "./http/stages/scope.ts";
 import { securityHeaders } from "./http/stages/security-headers.ts";
 import { urlHygiene } from "./http/stages/url-hygiene.ts";
+import { alertRoutes } from "./insight/alert-routes.ts";
+import { analyticsRoutes } from "./insight/analytics-routes.ts";
+import { metricsRoutes } from "./insight/metrics-route.ts";
 import { jobRoutes } from "./jobs/routes.ts";
 import { IngestBody } from "./jobs/schemas.ts";
 import { jwksRoutes } from "./proxy/jwks.ts";
@@ -83,7 +86,8 @@ export function createApp() {
   for (const stage of REQUEST_STAGES) app.use(stage.path, stage.run);
   registerSecuritySchemes(app);
 
-  // Code routes: public ones (readiness too), the caller, tenants, keys, audit, usage, jobs, the signing keys.
+  // Code routes: public ones (readiness too), the caller, tenants, keys, audit, usage, jobs,
+  // analytics, metrics and alerts, the signing keys.
   const endpoints = [
     ...publicRoutes(app),
     ...readyRoutes,
@@ -94,6 +98,9 @@ export function createApp() {
     ...auditRoutes,
     ...usageRoutes,
     ...jobRoutes,
+    ...analyticsRoutes,
+    ...metricsRoutes,
+    ...alertRoutes,
     ...jwksRoutes,
   ];
   for (const e of endpoints) mountEndpoint(app, e);

@@ -1,0 +1,3 @@
+import type { Endpoint } from "../http/route.ts";
+
+export const alertRoutes: Endpoint[] = [];
