@@ -305,7 +305,10 @@ async function main() {
     wrk: spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0].replace(/ Copyright.*/, "").trim() || "?",
     compatibilityDate: stack.compatibilityDate,
   };
+  say("timing the analytics stage's own work");
+  const analyticsCpu = JSON.parse(execFileSync(process.execPath, [path.join(BENCH, "analytics-cpu.mjs"), "--json"], { encoding: "utf8" }));
   const data = summarize({
+    analyticsCpu,
     mode: P.mode,
     date: new Date().toISOString(),
     durationS: Math.round((Date.now() - started) / 1000),

@@ -21,6 +21,7 @@ import { accessLog } from "./http/stages/access-log.ts";
 import { admission } from "./http/stages/admission.ts";
 import { authenticate } from "./http/stages/authenticate.ts";
 import { checkBody } from "./http/stages/body.ts";
+import { recordOutcome } from "./http/stages/outcome.ts";
 import { chargeUnadmitted } from "./http/stages/charge-unadmitted.ts";
 import { cors } from "./http/stages/cors.ts";
 import { requestId } from "./http/stages/request-id.ts";
@@ -48,6 +49,9 @@ export const REQUEST_STAGES: readonly Stage[] = [
   { name: "security-headers", path: "*", run: securityHeaders },
   // Metered stores for this request, and one access-log line at the end (path only, no query).
   { name: "access-log", path: "*", run: accessLog },
+  // Each /v1 request's outcome, latency and cost, once answered: into the key's usage, or this
+  // isolate's keyless counts. No store write per request.
+  { name: "outcome", path: "/v1/*", run: recordOutcome },
   // A key in the URL, or a path an origin could read differently, is refused before anything else.
   { name: "url-hygiene", path: "*", run: urlHygiene },
   // Browsers from the configured origins only; preflights are answered here, without a key.

@@ -275,6 +275,16 @@ export function renderMarkdown(s) {
       `The rate-limiting binding has no listed price and is not included. Included monthly allowances are ignored.`,
   );
   L.push("");
+  if (s.analyticsCpu?.length) {
+    L.push("## What analytics adds to a request");
+    L.push("");
+    L.push("The `outcome` stage's own work, timed alone in Node over the Worker's modules (`bench/analytics-cpu.mjs`); its store calls are in the table above (the hot path's D1/KV counts include it and stay 0).");
+    L.push("");
+    L.push("| request | CPU µs |");
+    L.push("|---|---|");
+    for (const r of s.analyticsCpu) L.push(`| ${r.label} | ${r.usPerRequest.toFixed(2)} |`);
+    L.push("");
+  }
   L.push("## Targets");
   L.push("");
   L.push("| target | measured | met |");

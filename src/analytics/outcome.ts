@@ -23,6 +23,8 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 /** The outcomes of a failed authentication: what offenders are ranked by and auth_failures alerts count. */
 export const AUTH_FAILURES: readonly Outcome[] = ["missing_credential", "malformed_key", "unknown_key", "revoked", "expired", "disabled"];
+/** A real key refused for its own state or its tenant's: what the security events in the audit log watch. */
+export const AUTH_REFUSED: readonly Outcome[] = ["revoked", "expired", "disabled", "tenant_inactive"];
 /** Outcomes that can happen before any key is known: counted per isolate, never per key. */
 export const KEYLESS: readonly Outcome[] = ["missing_credential", "malformed_key", "unknown_key"];
 

@@ -50,3 +50,22 @@ export const keyRetentionMs = perValue((raw: string | undefined): number | null 
 
 /** EXPOSE_STORE_METRICS: store-call counts in a Server-Timing header (tests and benchmarks). */
 export const exposeStoreMetrics = (env: { EXPOSE_STORE_METRICS?: string }): boolean => env.EXPOSE_STORE_METRICS === "true";
+
+/** The shortest retention each rollup keeps, whatever is configured: what alerts and charts read. */
+const ANALYTICS_FLOOR = { minute: 48, hour: 90 } as const;
+
+/**
+ * How long minute rollups (ANALYTICS_MINUTE_RETENTION_HOURS, default 48) and hour rollups (and the
+ * offenders list; ANALYTICS_HOUR_RETENTION_DAYS, default 90) are kept; day rollups are kept for
+ * good. A value below the floor or unreadable keeps the floor, and the log says so once per value.
+ */
+export const minuteRetentionMs = perValue((raw: string | undefined) => retention(raw, "ANALYTICS_MINUTE_RETENTION_HOURS", ANALYTICS_FLOOR.minute) * 3_600_000);
+export const hourRetentionMs = perValue((raw: string | undefined) => retention(raw, "ANALYTICS_HOUR_RETENTION_DAYS", ANALYTICS_FLOOR.hour) * 86_400_000);
+
+function retention(raw: string | undefined, setting: string, floor: number): number {
+  if (raw === undefined || raw.trim() === "") return floor;
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (n >= floor && n <= MAX_KEY_RETENTION_DAYS * 24) return n;
+  log("warn", "config.invalid", { setting, value: raw, using: floor, why: `at least ${floor}` });
+  return floor;
+}

@@ -1,4 +1,5 @@
 import type { Stores } from "../db/client.ts";
+import type { KeySnapshot } from "../keys/snapshot.ts";
 import type { Principal } from "../keys/verify.ts";
 import type { RoutePolicy } from "./route.ts";
 
@@ -15,7 +16,11 @@ export type AppEnv = {
     principal: Principal;
     /** The matched route's policy (scope, cost, body), declared with the route; read by the per-route stages. */
     route: RoutePolicy;
-    /** Set by the admission stage when it ran: the request was limited and counted there. */
+    /** Set by the admission stage when it ran: the request was limited there. */
     admitted?: boolean;
+    /** Tokens the request spent (admission or charge-unadmitted); read by the outcome stage. */
+    charged?: number;
+    /** The key a refusal of authentication was about, when it was a real key (revoked, expired, …). */
+    refusedKey?: KeySnapshot;
   };
 };

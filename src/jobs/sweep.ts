@@ -1,15 +1,20 @@
 // The cron trigger's work: fail jobs whose origin has gone quiet, drop expired idempotency records,
-// delete keys dead for longer than the retention period (key-retention.ts).
+// delete keys dead for longer than the retention period (key-retention.ts), drop analytics rollups
+// past theirs (analytics/retention.ts).
 import { and, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { idempotencyKeys, jobs } from "../db/schema.ts";
 import { log } from "../core/log.ts";
-import { stuckAfterMs as stuckAfterMsOf } from "../config/settings.ts";
+import { pruneRollups } from "../analytics/retention.ts";
+import { hourRetentionMs, minuteRetentionMs, stuckAfterMs as stuckAfterMsOf } from "../config/settings.ts";
 import { deleteDeadKeys } from "./key-retention.ts";
 import { ALLOWED_FROM } from "./states.ts";
 
-/** `expiredKeys`: Idempotency-Key records dropped; `deletedKeys`: API keys deleted for retention. */
-export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number; deletedKeys: number }> {
+/**
+ * `expiredKeys`: Idempotency-Key records dropped; `deletedKeys`: API keys deleted for retention;
+ * `prunedRollups`: analytics rows past their retention.
+ */
+export async function sweep(env: Env, now = Date.now()): Promise<{ failed: number; expiredKeys: number; deletedKeys: number; prunedRollups: number }> {
   const db = drizzle(env.DB);
   const stuckAfterMs = stuckAfterMsOf(env.JOB_STUCK_AFTER_SECONDS);
   const stale = now - stuckAfterMs;
@@ -29,5 +34,11 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ failed: numbe
     // The next run tries again; the jobs above are done either way.
     log("error", "keys.retention_failed", { error: String(err) });
   }
-  return { failed: failed.length, expiredKeys: expired.length, deletedKeys };
+  let prunedRollups = 0;
+  try {
+    prunedRollups = await pruneRollups(env.DB, now, { minuteMs: minuteRetentionMs(env.ANALYTICS_MINUTE_RETENTION_HOURS), hourMs: hourRetentionMs(env.ANALYTICS_HOUR_RETENTION_DAYS) });
+  } catch (err) {
+    log("error", "analytics.retention_failed", { error: String(err) });
+  }
+  return { failed: failed.length, expiredKeys: expired.length, deletedKeys, prunedRollups };
 }

@@ -9,6 +9,15 @@ import type { KeySnapshot, TenantSnapshot } from "./snapshot.ts";
 
 export type Principal = { key: KeySnapshot; tenant: TenantSnapshot };
 
+/** A real key refused for its own state or its tenant's: analytics and the audit log name the key. */
+export class KeyRefused extends Problem {
+  readonly key: KeySnapshot;
+  constructor(kind: "revoked-key" | "disabled-key" | "expired-key" | "tenant-inactive", detail: string, key: KeySnapshot) {
+    super(kind, { detail, cause: JSON.stringify({ keyId: key.keyId, tenantId: key.tenantId }) });
+    this.key = key;
+  }
+}
+
 type Defer = (promise: Promise<unknown>) => void;
 
 // One message for the causes a guesser could learn from; the log keeps the real one.
@@ -27,26 +36,15 @@ export async function verifyKey(stores: Stores, defer: Defer, presented: string,
     throw new Problem("unknown-key", { detail: INVALID_DETAIL, cause: "unknown" });
   }
   // From here on the caller holds a real secret, so naming the state leaks nothing to a guesser.
-  const cause = { keyId: key.keyId, tenantId: key.tenantId };
-  if (key.revokedAt !== null) {
-    throw new Problem("revoked-key", { detail: "The API key has been revoked.", cause: JSON.stringify(cause) });
-  }
-  if (!key.enabled) {
-    throw new Problem("disabled-key", { detail: "The API key is disabled.", cause: JSON.stringify(cause) });
-  }
+  if (key.revokedAt !== null) throw new KeyRefused("revoked-key", "The API key has been revoked.", key);
+  if (!key.enabled) throw new KeyRefused("disabled-key", "The API key is disabled.", key);
   if ((key.expiresAt !== null && key.expiresAt <= now) || (key.secretExpiresAt !== null && key.secretExpiresAt <= now)) {
     const rolled = key.secretExpiresAt !== null && key.secretExpiresAt <= now;
-    throw new Problem("expired-key", {
-      detail: rolled ? "The API key was rolled and its grace period has ended." : "The API key has expired.",
-      cause: JSON.stringify(cause),
-    });
+    throw new KeyRefused("expired-key", rolled ? "The API key was rolled and its grace period has ended." : "The API key has expired.", key);
   }
   const tenant = await findTenant(stores, defer, key.tenantId);
   if (!tenant || !tenant.active) {
-    throw new Problem("tenant-inactive", {
-      detail: "The tenant that owns this API key is not active.",
-      cause: JSON.stringify(cause),
-    });
+    throw new KeyRefused("tenant-inactive", "The tenant that owns this API key is not active.", key);
   }
   return { key, tenant };
 }

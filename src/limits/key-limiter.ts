@@ -14,10 +14,10 @@ import { LEASE_MS, MAX_LEASE_FRACTION, USAGE_FLUSH_DELAY_MS } from "./lease-poli
 import { monthOf, secondsToMonthEnd } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthRefusal, AuthState, BucketView, LimitRefusal, LimitView, QuotaView, TenantShare } from "./protocol.ts";
 import { flushUsage } from "./usage-flush.ts";
-import { isEmpty, merge, type UsageReport } from "./usage.ts";
+import { acceptUsage } from "./usage-inbox.ts";
+import type { UsageReport } from "./usage.ts";
 
 type Identity = { keyId: string; tenantId: string };
-const SEEN_REPORTS = 64;
 /** Below the isolate's own deadline for this object (LIMITER_TIMEOUT_MS), so it hears a 503 reason. */
 const TENANT_CALL_TIMEOUT_MS = 1_500;
 
@@ -146,7 +146,7 @@ export class KeyLimiter extends DurableObject<Env> {
     const identity = this.kv.get<Identity>("identity");
     if (!identity) return;
     await flushUsage(this.env.DB, this.kv, identity);
-    if (this.kv.get("usage:pending")) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+    if (this.kv.get("usage:pending") || this.kv.get("usage:events")) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
   }
 
   // ---- state ----
@@ -223,15 +223,7 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   private addUsage(usage: UsageReport & { id: string }): void {
-    if (isEmpty(usage)) return;
-    const seen = this.kv.get<string[]>("usage:seen") ?? [];
-    if (seen.includes(usage.id)) return; // a report resent after a lost answer
-    this.kv.put("usage:seen", [...seen, usage.id].slice(-SEEN_REPORTS));
-    const pending = this.kv.get<UsageReport>("usage:pending");
-    const next = pending ?? { rows: {}, lastUsedAt: 0 };
-    merge(next, usage);
-    this.kv.put("usage:pending", next);
-    if (!pending && !this.kv.get("usage:inflight")) void this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+    if (acceptUsage(this.kv, usage)) void this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
   }
 
   private view(

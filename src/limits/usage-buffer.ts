@@ -1,22 +1,23 @@
 // Usage counted in this isolate until it can ride along with the key's next lease call (or, for a
 // key gone quiet, a report of its own after USAGE_REPORT_MS). Never a store write per request.
+import type { Sample } from "../analytics/rollup.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { MAX_KEYS_PER_ISOLATE } from "./isolate-bounds.ts";
 import { USAGE_REPORT_MS } from "./lease-policy.ts";
-import { isEmpty, record, type UsageReport } from "./usage.ts";
+import { emptyReport, isEmpty, record, type UsageReport } from "./usage.ts";
 
 const pendingUsage = new BoundedMap<string, { report: UsageReport; since: number }>(MAX_KEYS_PER_ISOLATE);
 
 /** Returns true when this starts a new batch for the key (the caller schedules its report). */
-export function recordUsage(keyId: string, route: string, status: number, now: number): boolean {
+export function recordUsage(keyId: string, sample: Sample): boolean {
   let p = pendingUsage.get(keyId);
   const started = !p;
   if (!p) {
     // Full: counts of keys already waiting are kept rather than traded for a new key's.
     if (pendingUsage.size >= pendingUsage.max) return false;
-    pendingUsage.set(keyId, (p = { report: { rows: {}, lastUsedAt: 0 }, since: now }));
+    pendingUsage.set(keyId, (p = { report: emptyReport(), since: sample.at }));
   }
-  record(p.report, now, route, status);
+  record(p.report, sample);
   return started;
 }
 

@@ -1,43 +1,42 @@
-// Moves a key object's aggregated usage into D1. At-least-once alarms meet exactly-once counting
-// through a sequence number: each flush inserts (key_id, seq) into usage_flushes in the same batch
-// as the counter updates, so a flush that runs twice fails its second batch as a whole.
+// Moves a key object's aggregated usage into D1: the analytics rollups (minute, hour, day), the
+// per-day usage summary, the key's last use, and any security events. At-least-once alarms meet
+// exactly-once counting through a sequence number: each flush inserts (key_id, seq) into
+// usage_flushes in the same batch as the counter updates, so a flush that runs twice fails its
+// second batch as a whole.
+import { rollupStatements } from "../analytics/rollup-statements.ts";
+import { parseSlot, type Rollup } from "../analytics/rollup.ts";
 import { USAGE_FLUSH_MAX_ROWS } from "./lease-policy.ts";
+import { eventStatements, type SecurityEvent } from "./security-events.ts";
 import { merge, type UsageReport } from "./usage.ts";
 
-type Inflight = { seq: number; report: UsageReport };
+type Inflight = { seq: number; report: UsageReport; events?: SecurityEvent[] };
+type Who = { keyId: string; tenantId: string };
 
-export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: { keyId: string; tenantId: string }): Promise<void> {
+export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: Who): Promise<void> {
   let inflight = kv.get<Inflight>("usage:inflight");
   if (!inflight) {
     const pending = kv.get<UsageReport>("usage:pending");
-    if (!pending) return;
-    inflight = { seq: (kv.get<number>("usage:seq") ?? 0) + 1, report: pending };
+    const events = kv.get<SecurityEvent[]>("usage:events") ?? [];
+    if (!pending && events.length === 0) return;
+    inflight = { seq: (kv.get<number>("usage:seq") ?? 0) + 1, report: pending ?? { rows: {}, lastUsedAt: 0 }, events };
     // Persisted before D1 is asked, so a crash in between retries the same seq, not a new one.
     kv.put("usage:inflight", inflight);
     kv.put("usage:seq", inflight.seq);
     kv.delete("usage:pending");
+    kv.delete("usage:events");
   }
   const { seq, report } = inflight;
-  const rows = Object.entries(report.rows).slice(0, USAGE_FLUSH_MAX_ROWS);
-  const leftover = Object.entries(report.rows).slice(USAGE_FLUSH_MAX_ROWS);
-  const total = rows.reduce((n, [, c]) => n + c.requests, 0);
+  const entries = Object.entries(report.rows);
+  const rows: Rollup = Object.fromEntries(entries.slice(0, USAGE_FLUSH_MAX_ROWS));
+  const leftover = entries.slice(USAGE_FLUSH_MAX_ROWS);
+  const total = Object.values(rows).reduce((n, c) => n + c.requests, 0);
   const statements = [
     db.prepare("INSERT INTO usage_flushes (key_id, seq, at) VALUES (?, ?, ?)").bind(who.keyId, seq, Date.now()),
     // Only the latest seq can ever be retried (the next is made after it lands): keep one row.
     db.prepare("DELETE FROM usage_flushes WHERE key_id = ? AND seq < ?").bind(who.keyId, seq),
-    ...rows.map(([slot, c]) => {
-      const [day, route] = slot.split("|") as [string, string];
-      return db
-        .prepare(
-          `INSERT INTO usage_daily (key_id, tenant_id, day, route, requests, refused, status_2xx, status_3xx, status_4xx, status_5xx)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (key_id, day, route) DO UPDATE SET
-             requests = requests + excluded.requests, refused = refused + excluded.refused,
-             status_2xx = status_2xx + excluded.status_2xx, status_3xx = status_3xx + excluded.status_3xx,
-             status_4xx = status_4xx + excluded.status_4xx, status_5xx = status_5xx + excluded.status_5xx`,
-        )
-        .bind(who.keyId, who.tenantId, day, route, c.requests, c.refused, c.s2xx, c.s3xx, c.s4xx, c.s5xx);
-    }),
+    ...rollupStatements(db, who, rows),
+    ...dailyStatements(db, who, rows),
+    ...eventStatements(db, who, inflight.events ?? []),
     db
       .prepare("UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?), total_requests = total_requests + ? WHERE id = ?")
       .bind(report.lastUsedAt, total, who.keyId),
@@ -55,4 +54,33 @@ export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: { keyId
     if (pending) merge(rest, pending);
     kv.put("usage:pending", rest);
   }
+}
+
+type Daily = { requests: number; refused: number; s: [number, number, number, number] };
+
+/** usage_daily (GET /v1/usage): the same counts by UTC day and route, 429s and status classes. */
+function dailyStatements(db: D1Database, who: Who, rows: Rollup): D1PreparedStatement[] {
+  const days = new Map<string, Daily>();
+  for (const [key, c] of Object.entries(rows)) {
+    const slot = parseSlot(key);
+    const id = `${new Date(slot.minute).toISOString().slice(0, 10)}|${slot.route}`;
+    let d = days.get(id);
+    if (!d) days.set(id, (d = { requests: 0, refused: 0, s: [0, 0, 0, 0] }));
+    d.requests += c.requests;
+    if (slot.outcome === "rate_limited" || slot.outcome === "quota_exceeded") d.refused += c.requests;
+    d.s[Math.min(3, Math.max(0, slot.statusClass - 2))]! += c.requests;
+  }
+  return [...days].map(([id, d]) => {
+    const [day, ...route] = id.split("|");
+    return db
+      .prepare(
+        `INSERT INTO usage_daily (key_id, tenant_id, day, route, requests, refused, status_2xx, status_3xx, status_4xx, status_5xx)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key_id, day, route) DO UPDATE SET
+           requests = requests + excluded.requests, refused = refused + excluded.refused,
+           status_2xx = status_2xx + excluded.status_2xx, status_3xx = status_3xx + excluded.status_3xx,
+           status_4xx = status_4xx + excluded.status_4xx, status_5xx = status_5xx + excluded.status_5xx`,
+      )
+      .bind(who.keyId, who.tenantId, day, route.join("|"), d.requests, d.refused, ...d.s);
+  });
 }

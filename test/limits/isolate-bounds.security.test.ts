@@ -46,7 +46,8 @@ describe("per-key state of one isolate", () => {
           const decision = await admitRequest(access, key, tenant, "query", 1);
           const reason = decision.ok ? "ok" : decision.reason;
           answers.set(reason, (answers.get(reason) ?? 0) + 1);
-          recordUsage(key.keyId, "POST /v1/query", decision.ok ? 200 : 429, Date.now());
+          const status = decision.ok ? 200 : 429;
+          recordUsage(key.keyId, { at: Date.now(), route: "POST /v1/query", outcome: decision.ok ? "valid" : "rate_limited", status, latencyMs: 1, cost: decision.ok ? 1 : 0 });
         }),
       );
     }

@@ -2,6 +2,7 @@
 // calls, the object flushes them to D1 on an alarm, and a flush that runs twice counts once.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { addSample, type Rollup } from "../../src/analytics/rollup.ts";
 import { resetLeases } from "../../src/limits/leases.ts";
 import { platformKey, storeCounts, tenantWithAdmin } from "../support/gateway.ts";
 import { call, json, keyWithLimit, limiterStub } from "../support/limits.ts";
@@ -83,7 +84,9 @@ describe("usage", () => {
     const k = await keyWithLimit(admin, {});
     await call("/v1/auth/me", { key: k.key }); // introduces the key to its object
     const stub = limiterStub(k.id);
-    const report = { id: "report-1", rows: { "2026-01-02|GET /x": { requests: 4, refused: 0, s2xx: 4, s3xx: 0, s4xx: 0, s5xx: 0 } }, lastUsedAt: 1 };
+    const rows: Rollup = {};
+    for (let i = 0; i < 4; i++) addSample(rows, { at: Date.UTC(2026, 0, 2, 10), route: "GET /x", outcome: "valid", status: 200, latencyMs: 3, cost: 1 });
+    const report = { id: "report-1", rows, lastUsedAt: 1 };
     await stub.report(report);
     await stub.report(report);
     await runDurableObjectAlarm(stub);

@@ -79,7 +79,10 @@ const WATCHED: Record<string, string> = {
   tenants: "count(*) || ':' || total(updated_at) || ':' || total(active)",
   api_keys: "count(*) || ':' || total(updated_at) || ':' || total(enabled) || ':' || total(coalesce(revoked_at, 0))",
   key_secrets: "count(*) || ':' || total(coalesce(expires_at, 0))",
-  audit_log: "count(*)",
+  // Security events (key.used_while_revoked …) are flushed by the key's object like usage, below.
+  audit_log: "total(action NOT LIKE '%.used_while_%')",
+  alert_rules: "count(*) || ':' || total(updated_at)",
+  alert_events: "count(*)",
   jobs: "count(*) || ':' || total(updated_at)",
   idempotency_keys: "count(*) || ':' || total(created_at) || ':' || total(state = 'done')",
 };
@@ -88,8 +91,10 @@ const WATCHED: Record<string, string> = {
  * total_requests, which WATCHED leaves out) are written by each key's Durable Object from an
  * alarm ~10-15 s after the traffic, so a flush lands at a moment unrelated to the request being
  * checked; and rejected *authenticated* requests are counted there on purpose (status4xx, refused).
+ * The analytics rollups are written the same way, and for requests without a key by each isolate
+ * in batches (src/analytics/keyless.ts), counting every failure on purpose.
  */
-export const UNWATCHED_TABLES = ["usage_daily", "usage_flushes"];
+export const UNWATCHED_TABLES = ["usage_daily", "usage_flushes", "analytics_minute", "analytics_hour", "analytics_day", "auth_failure_networks"];
 const INTERNAL_TABLES = ["d1_migrations", "sqlite_sequence", "_cf_METADATA", "_cf_KV"];
 
 const SNAPSHOT_SQL = `SELECT ${Object.entries(WATCHED)
@@ -609,6 +614,7 @@ export type Operation = {
   path: string;
   scope: string | undefined;
   operationId: string;
+  tags: string[];
   query: string[];
   bodySchema: unknown;
   contentTypes: string[];
@@ -627,6 +633,7 @@ export async function operations(): Promise<{ doc: any; ops: Operation[] }> {
         path,
         scope: op["x-keygate-scope"],
         operationId: op.operationId,
+        tags: op.tags ?? [],
         query: (op.parameters ?? []).filter((p: any) => p.in === "query").map((p: any) => p.name),
         bodySchema: Object.values<any>(content)[0]?.schema,
         contentTypes: Object.keys(content),

@@ -4,7 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import { Problem } from "../../core/problem.ts";
 import { clientIp, countFailure, refuseIfBlocked } from "../../keys/auth-failures.ts";
 import { extractCredential, rejectKeyInOtherHeaders } from "../../keys/credential.ts";
-import { verifyKey } from "../../keys/verify.ts";
+import { KeyRefused, verifyKey } from "../../keys/verify.ts";
 import type { AppEnv } from "../context.ts";
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -16,6 +16,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {
     c.set("principal", await verifyKey(c.get("stores"), c.get("defer"), presented));
   } catch (err) {
+    if (err instanceof KeyRefused) c.set("refusedKey", err.key);
     if (err instanceof Problem && err.status === 401) await countFailure(c.env.AUTH_FAILURES, ip);
     throw err;
   }

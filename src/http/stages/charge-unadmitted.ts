@@ -1,7 +1,7 @@
 // Stage: every authenticated request is limited and counted, also one that never reached
 // admission (no such route, a wrong method, a scope refused from the key's cached copy). Such a
 // request spends one token here, from the isolate's lease like any other (no object call per
-// request), is counted in the key's usage, and leaves with the RateLimit fields; a key with no
+// request), and leaves with the RateLimit fields; a key with no
 // token left gets the 429 instead of the 404, 405 or 403, so an exhausted key cannot keep
 // generating work.
 import type { MiddlewareHandler } from "hono";
@@ -10,7 +10,6 @@ import { problemResponse } from "../../core/problem.ts";
 import { rateLimitHeaders } from "../../limits/headers.ts";
 import { admitRequest, type Decision } from "../../limits/leases.ts";
 import { refusalProblem } from "../../limits/refusals.ts";
-import { countResponse } from "../../limits/usage-report.ts";
 import type { AppEnv } from "../context.ts";
 import { limiterAccess } from "./admission.ts";
 
@@ -19,8 +18,6 @@ export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   const principal = c.var.principal;
   if (!principal || c.var.admitted) return;
   const { key, tenant } = principal;
-  const stores = c.get("stores");
-  const defer = c.get("defer");
   let decision: Decision;
   try {
     decision = await admitRequest(limiterAccess(c), key, tenant, null, 1);
@@ -30,15 +27,12 @@ export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
     return;
   }
   if (!decision.ok && decision.reason === "unavailable") return;
-  const route = `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}`;
-  const count = (status: number) => countResponse(key, route, status, () => stores.keyLimiter(key.keyId), defer);
   if (!decision.ok) {
     const problem = refusalProblem(key, decision, null);
     c.error = problem;
     c.res = problemResponse(problem, c.get("requestId"), loggablePath(c.get("url")));
-    count(problem.status);
     return;
   }
-  count(c.res.status);
+  c.set("charged", 1);
   for (const [name, value] of Object.entries(rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds))) c.res.headers.set(name, value);
 };

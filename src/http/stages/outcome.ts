@@ -1,0 +1,46 @@
+// Stage: every /v1 request's outcome, status class, latency and cost, counted once it is answered.
+// A request whose key is known (valid, or refused for its own state) goes into that key's usage,
+// which rides to the key's object with its next lease call; one without (missing, malformed or
+// unknown key, a URL refused before authentication) into this isolate's keyless counts. Either way
+// no store is written per request: README "Analytics". Where an Analytics Engine dataset is bound,
+// the request is also one data point there (not a store call: the runtime batches the writes).
+import type { MiddlewareHandler } from "hono";
+import { writeRequestPoint } from "../../analytics/engine.ts";
+import { countKeyless, countNetwork, flushKeyless, KEYLESS_FLUSH_MS } from "../../analytics/keyless.ts";
+import { clientNetwork } from "../../analytics/network.ts";
+import { AUTH_FAILURES, outcomeOf } from "../../analytics/outcome.ts";
+import type { Sample } from "../../analytics/rollup.ts";
+import { Problem } from "../../core/problem.ts";
+import { countResponse } from "../../limits/usage-report.ts";
+import type { AppEnv } from "../context.ts";
+
+/** Route of a request no key was known for: nothing about it was matched yet. */
+export const UNAUTHENTICATED_ROUTE = "(unauthenticated)";
+
+export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const started = Date.now();
+  await next();
+  const problem = c.error instanceof Problem ? c.error : undefined;
+  const key = c.var.principal?.key ?? c.var.refusedKey;
+  // A CORS preflight, answered before authentication, is no API request.
+  if (!key && !problem) return;
+  const at = Date.now();
+  const outcome = outcomeOf(c.res.status, problem);
+  const sample: Sample = {
+    at,
+    route: key ? `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
+    outcome,
+    status: c.res.status,
+    latencyMs: at - started,
+    cost: c.var.charged ?? 0,
+  };
+  const stores = c.get("stores");
+  const defer = c.get("defer");
+  let flush = false;
+  if (key) countResponse(key, sample, () => stores.keyLimiter(key.keyId), defer);
+  else flush = countKeyless(sample);
+  if (AUTH_FAILURES.includes(outcome)) flush = countNetwork(clientNetwork(c.req.header("cf-connecting-ip")), outcome, at) || flush;
+  writeRequestPoint(c.env.ANALYTICS, { tenantId: key?.tenantId ?? "", keyId: key?.keyId ?? "", route: sample.route, outcome, latencyMs: sample.latencyMs, cost: sample.cost, status: sample.status });
+  // The isolate's batch, not this request's work: kept alive, but the access log does not wait for it.
+  if (flush) c.executionCtx.waitUntil(new Promise((r) => setTimeout(r, KEYLESS_FLUSH_MS)).then(() => flushKeyless(stores.background.d1)));
+};
