@@ -35,6 +35,7 @@ async function testSigningKey() {
   process.env.KG_TEST_ECHO_PORT = String(await freePort());
   process.env.KG_TEST_PY_PORT = String(await freePort());
   process.env.KG_TEST_DOWN_PORT = String(await freePort()); // nothing listens there
+  process.env.KG_TEST_WEBHOOK_PORT = String(await freePort()); // test/origins/webhook-receiver.ts
 }
 
 /** A python3 with `cryptography` for the Python example origin (KEYGATE_PYTHON wins), or none. */
@@ -85,6 +86,7 @@ export default defineConfig(async () => {
                   ORIGIN_ECHO_URL: echo,
                   ORIGIN_QUERY_URL: python ? `http://127.0.0.1:${process.env.KG_TEST_PY_PORT}` : echo,
                   ORIGIN_DOWN_URL: `http://127.0.0.1:${process.env.KG_TEST_DOWN_PORT}`,
+                  WEBHOOK_RECEIVER_URL: `http://127.0.0.1:${process.env.KG_TEST_WEBHOOK_PORT}`,
                   CORS_ORIGINS: "https://app.example.com",
                   // JSON-shaped by construction; Miniflare's Json type just cannot see it.
                   PROXY_ROUTES: [...configured, ...testRoutes] as unknown as string,

@@ -8,10 +8,11 @@
 //   3. starts the demo origin on port 8788 with a fresh jobs:report key of its own, and points
 //      ORIGIN_INGEST_URL / ORIGIN_QUERY_URL at it unless .dev.vars sets them;
 //   4. runs `wrangler dev --local` in the foreground (port 8787) until you stop it;
-//   5. meanwhile runs the cron sweep every 5 minutes, as the cron trigger would when deployed
-//      (wrangler dev runs no cron triggers by itself): quiet, except its first run and failures.
+//   5. meanwhile runs the cron trigger's work every minute, as the cron trigger would when deployed
+//      (wrangler dev runs no cron triggers by itself): the sweep, and alert rules evaluated with
+//      their webhooks delivered. Quiet, except its first run and failures.
 // Extra arguments go to `wrangler dev`: npm run dev -- --port 9000 --persist-to ./state
-// KEYGATE_DEV_SWEEP_SECONDS changes the sweep's period (the tests use a few seconds; 0 turns it off).
+// KEYGATE_DEV_SWEEP_SECONDS changes the cron's period (the tests use a few seconds; 0 turns it off).
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   console.error(`npm run dev needs Node >= 22.18 (found ${process.versions.node}); the project's devDependency provides it. Run npm install.`);
@@ -50,14 +51,15 @@ const base = `http://${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
 const DEFAULT_URL = "http://127.0.0.1:8787";
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
-// The cron sweep's period (wrangler.toml: "*/5 * * * *"); KEYGATE_DEV_SWEEP_SECONDS=0 turns it off.
+// The cron's period (wrangler.toml: "* * * * *"); KEYGATE_DEV_SWEEP_SECONDS=0 turns it off.
+const CRON = "* * * * *";
 const sweepSetting = process.env.KEYGATE_DEV_SWEEP_SECONDS;
-const sweepSeconds = sweepSetting === undefined || sweepSetting === "" ? 300 : Number(sweepSetting);
+const sweepSeconds = sweepSetting === undefined || sweepSetting === "" ? 60 : Number(sweepSetting);
 if (!Number.isFinite(sweepSeconds) || sweepSeconds < 0) {
   console.error(`keygate dev: KEYGATE_DEV_SWEEP_SECONDS must be a number of seconds (0: off), not ${JSON.stringify(sweepSetting)}`);
   process.exit(2);
 }
-const every = sweepSeconds % 60 === 0 ? `${sweepSeconds / 60} minute${sweepSeconds === 60 ? "" : "s"}` : `${sweepSeconds} s`;
+const every = sweepSeconds === 60 ? "minute" : sweepSeconds % 60 === 0 ? `${sweepSeconds / 60} minutes` : `${sweepSeconds} s`;
 const sweepUrl = `${base}/cdn-cgi/local/scheduled`;
 
 /**
@@ -178,7 +180,7 @@ say();
 
 say(
   sweepSeconds > 0
-    ? `keygate dev: the cron sweep (fails jobs stuck past JOB_STUCK_AFTER_SECONDS) runs every ${every} while this runs; to run it now: curl -s ${sweepUrl}`
+    ? `keygate dev: the cron sweep (evaluates alert rules and sends their webhooks, fails jobs stuck past JOB_STUCK_AFTER_SECONDS) runs every ${every} while this runs; to run it now: curl -s ${sweepUrl}`
     : `keygate dev: the cron sweep is off (KEYGATE_DEV_SWEEP_SECONDS=0); run it with: curl -s ${sweepUrl}`,
 );
 say();
@@ -223,16 +225,17 @@ for (const [from, to] of /** @type {const} */ ([[child.stdout, process.stdout], 
 }
 
 // 5. The cron sweep, which wrangler dev does not run by itself: the Worker's scheduled handler
-//    through wrangler's local endpoint, on the clock's 5-minute marks like the cron. Quiet: one
-//    line the first time it runs, one when it starts failing and one when it works again; wrangler
-//    does not log these calls, and the sweep itself logs only the jobs it fails.
+//    (the job sweep, and alert evaluation and webhook delivery) through wrangler's local endpoint,
+//    on the clock's minute marks like the cron. Quiet: one line the first time it runs, one when it
+//    starts failing and one when it works again; wrangler does not log these calls, and the handler
+//    itself logs only the jobs it fails and the alerts it fires, resolves or cannot deliver.
 if (sweepSeconds > 0) {
   const periodMs = sweepSeconds * 1000;
   let state = /** @type {"never" | "ok" | "failing"} */ ("never");
   const sweep = async () => {
     if (!serverReady) return;
     try {
-      const res = await fetch(`${sweepUrl}?cron=${encodeURIComponent("*/5 * * * *")}`, { signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${sweepUrl}?cron=${encodeURIComponent(CRON)}`, { signal: AbortSignal.timeout(30_000) });
       await res.body?.cancel();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       if (state === "never") say(`keygate dev: ran the cron sweep; it runs every ${every}, silently unless it fails`);

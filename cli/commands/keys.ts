@@ -66,7 +66,7 @@ export const keysCreate: Command = {
   summary: "Create a key and print its secret, once",
   help: [
     "  --name N               unique among the tenant's active keys",
-    "  --scopes a,b           comma-separated: jobs:read, jobs:write, jobs:report, query, admin, platform, *",
+    "  --scopes a,b           comma-separated: jobs:read, jobs:write, jobs:report, query, admin, metrics, platform, *",
     "  --permission-set P     instead of --scopes: read_only, ingest_pipeline, origin_reporter, full_access",
     "  --tenant ID            the tenant (ten_…) to create it in (platform keys; default: the caller's)",
     "  --environment E        live (default) or test",

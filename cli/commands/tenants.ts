@@ -3,9 +3,28 @@ import { UsageError } from "../core/args.ts";
 import type { Command } from "../core/command.ts";
 import { block, printable, rate, table, when } from "../core/output.ts";
 import { countValue, DEFAULT, idArg, nonEmpty, oneOf, rateLimitValue, required } from "../core/values.ts";
+import { usd } from "./analytics.ts";
 import type { Page, Tenant } from "./types.ts";
 
 const PLANS = ["free", "pro", "enterprise"];
+
+/** --price-per-1k USD: a decimal number of dollars per 1,000 tokens, or "default" (the plan's). */
+function priceValue(value: string | undefined, command: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === DEFAULT) return null;
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw new UsageError(`--price-per-1k must be USD per 1,000 tokens, e.g. 0.002, or '${DEFAULT}'; got '${value}'`, command);
+  }
+  return Number(value);
+}
+
+/** The flag's help, its description in column `width` (the two commands align theirs differently). */
+function priceHelp(width: number): string[] {
+  const label = "  --price-per-1k USD";
+  const text = ["USD per 1,000 tokens of cost, e.g. 0.002, for the cost", `estimates of usage and analytics (0 to 1000); '${DEFAULT}' is the plan's`];
+  const indented = text.map((t) => "".padEnd(width) + t);
+  return label.length + 2 <= width ? [label.padEnd(width) + text[0], indented[1]!] : [label, ...indented];
+}
 
 export function tenantBlock(t: Tenant): string[] {
   return block([
@@ -24,6 +43,8 @@ export function tenantBlock(t: Tenant): string[] {
     ],
     ["monthly quota", (t.effective.monthlyQuota === null ? "unlimited" : String(t.effective.monthlyQuota)) + (t.overrides.monthlyQuota !== null ? " (override)" : "")],
     ["max keys", String(t.effective.maxKeys) + (t.overrides.maxKeys !== null ? " (override)" : "")],
+    ["price", t.pricePer1kTokens === undefined ? undefined : `${t.pricePer1kTokens} USD per 1,000 tokens` + (t.priceSource === "tenant" ? " (override)" : "")],
+    ["cost this month", t.costUsdMonthToDate === undefined ? undefined : `${usd(t.costUsdMonthToDate)} USD (UTC month to date, at the current price)`],
     ["created", when(t.createdAt)],
     ["updated", when(t.updatedAt)],
   ]);
@@ -36,20 +57,22 @@ export const PAGING_HELP = [
 
 export const tenantsCreate: Command = {
   name: "tenants create",
-  usage: "tenants create --name N --slug S [--plan free|pro|enterprise]",
+  usage: "tenants create --name N --slug S [--plan free|pro|enterprise] [--price-per-1k USD]",
   summary: "Create a tenant",
   help: [
     "  --name N           display name",
     "  --slug S           unique id for humans: lowercase letters, digits, inner hyphens",
     "  --plan P           free (default), pro or enterprise",
+    ...priceHelp(21),
   ],
-  flags: ["name", "slug", "plan"],
+  flags: ["name", "slug", "plan", "price-per-1k"],
   args: [],
   async run(ctx) {
     const body = {
       name: required(ctx, "name", "tenants create"),
       slug: required(ctx, "slug", "tenants create"),
       plan: oneOf(ctx.flags.plan, PLANS, "plan", "tenants create"),
+      pricePer1kTokens: priceValue(ctx.flags["price-per-1k"], "tenants create"),
     };
     const { body: tenant, raw } = await ctx.api().request<Tenant>("POST", "/v1/tenants", { body });
     if (ctx.json) {
@@ -107,13 +130,25 @@ export const tenantsShow: Command = {
   },
 };
 
-const UPDATE_FLAGS = ["name", "plan", "active", "inactive", "rate-limit", "tenant-rate-limit", "monthly-quota", "max-keys", "email", "description"] as const;
+const UPDATE_FLAGS = [
+  "name",
+  "plan",
+  "active",
+  "inactive",
+  "rate-limit",
+  "tenant-rate-limit",
+  "monthly-quota",
+  "max-keys",
+  "email",
+  "description",
+  "price-per-1k",
+] as const;
 
 export const tenantsUpdate: Command = {
   name: "tenants update",
   usage:
-    "tenants update ID [--name N] [--plan P] [--active | --inactive] [--rate-limit 'R/s, burst B'] [--tenant-rate-limit 'R/s, burst B'] [--monthly-quota N] [--max-keys N] [--email E] [--description D]",
-  summary: "Change a tenant's name, plan, limits, contact or active flag",
+    "tenants update ID [--name N] [--plan P] [--active | --inactive] [--rate-limit 'R/s, burst B'] [--tenant-rate-limit 'R/s, burst B'] [--monthly-quota N] [--max-keys N] [--email E] [--description D] [--price-per-1k USD]",
+  summary: "Change a tenant's name, plan, limits, price, contact or active flag",
   help: [
     "Only the flags given change; at least one is needed.",
     "  --name N            display name",
@@ -128,6 +163,7 @@ export const tenantsUpdate: Command = {
     `  --max-keys N        active keys allowed at once, overriding the plan's; '${DEFAULT}' clears it`,
     "  --email E           contact address; '' clears it",
     "  --description D     free text; '' clears it",
+    ...priceHelp(22),
   ],
   flags: [...UPDATE_FLAGS],
   args: ["ID"],
@@ -147,6 +183,7 @@ export const tenantsUpdate: Command = {
       maxKeys: countValue(flags["max-keys"], "max-keys", cmd),
       email: cleared(flags.email),
       description: cleared(flags.description),
+      pricePer1kTokens: priceValue(flags["price-per-1k"], cmd),
     };
     if (Object.values(body).every((v) => v === undefined)) {
       throw new UsageError(`nothing to update: give at least one of ${UPDATE_FLAGS.map((f) => `--${f}`).join(", ")}`, cmd);

@@ -13,6 +13,10 @@ export type Tenant = {
   /** tenantRateLimit: the bucket all of the tenant's keys share (newer gateways only). */
   overrides: { rateLimit: RateLimit | null; tenantRateLimit?: RateLimit | null; monthlyQuota: number | null; maxKeys: number | null };
   effective: { rateLimit: RateLimit; tenantRateLimit?: RateLimit; monthlyQuota: number | null; maxKeys: number };
+  /** USD per 1,000 tokens, the tenant's own or its plan's, and this month's cost (newer gateways only). */
+  pricePer1kTokens?: number;
+  priceSource?: "tenant" | "plan";
+  costUsdMonthToDate?: number;
   createdAt: string;
   updatedAt: string;
 };
@@ -64,7 +68,8 @@ export type Usage = {
   lastUsedAt?: string | null;
   from: string;
   to: string;
-  totals: UsageCounts;
+  /** cost (tokens) and costUsd: newer gateways only. */
+  totals: UsageCounts & { cost?: number; costUsd?: number };
   days: (UsageCounts & { day: string })[];
   routes: (UsageCounts & { route: string })[];
 };
@@ -75,7 +80,7 @@ export type AuditEntry = {
   actorKeyId: string | null;
   actorTenantId: string | null;
   action: string;
-  targetType: "tenant" | "key";
+  targetType: "tenant" | "key" | "alert";
   targetId: string;
   ip: string | null;
   requestId: string | null;
@@ -84,3 +89,39 @@ export type AuditEntry = {
 };
 
 export type PermissionSet = { name: string; description: string; scopes: string[] };
+
+/** GET /v1/alerts/{id}; create and rotate-secret add `secret`, the only responses that carry it. */
+export type Alert = {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  metric: string;
+  threshold: number;
+  windowMinutes: number;
+  webhookUrl: string;
+  enabled: boolean;
+  state: "ok" | "firing";
+  lastValue: number | null;
+  lastEvaluatedAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  updatedAt: string;
+};
+export type AlertWithSecret = Alert & { secret: string };
+
+export type AlertEvent = {
+  id: string;
+  ruleId: string;
+  tenantId: string | null;
+  type: "alert.firing" | "alert.resolved";
+  value: number;
+  threshold: number;
+  windowMinutes: number;
+  at: string;
+  delivery: "pending" | "delivered" | "failed";
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+};

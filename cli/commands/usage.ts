@@ -4,6 +4,7 @@ import { UsageError } from "../core/args.ts";
 import type { Command } from "../core/command.ts";
 import { table, when } from "../core/output.ts";
 import { dayValue, keyIdFlag, monthRange, tenantIdFlag } from "../core/values.ts";
+import { usd } from "./analytics.ts";
 import type { Usage, UsageCounts } from "./types.ts";
 
 const COUNTS = ["REQUESTS", "REFUSED", "2XX", "3XX", "4XX", "5XX"];
@@ -21,6 +22,8 @@ export function usageLines(u: Usage): string[] {
   }
   lines.push("", ...table(["DAY", ...COUNTS], [...u.days.map((d) => [d.day, ...cells(d)]), ["TOTAL", ...cells(u.totals)]], { right: RIGHT }));
   lines.push("", ...table(["ROUTE", ...COUNTS], u.routes.map((r) => [r.route, ...cells(r)]), { right: RIGHT }));
+  const { cost, costUsd } = u.totals;
+  if (cost !== undefined && costUsd !== undefined) lines.push("", `Cost: ${cost} tokens, ${usd(costUsd)} USD at the current price.`);
   return lines;
 }
 
@@ -36,7 +39,7 @@ export const usage: Command = {
     "  --from DAY         first UTC day, YYYY-MM-DD (default: 29 days before --to)",
     "  --to DAY           last UTC day, inclusive (default: today)",
     "REFUSED counts requests the key's limits answered with 429. Figures lag live traffic by",
-    "about 15 seconds.",
+    "about 15 seconds. Cost: the tokens charged over these days, in USD at the tenant's current price.",
   ],
   flags: ["tenant", "key", "month", "from", "to"],
   args: [],

@@ -54,6 +54,19 @@ export const FLAGS = {
   from: "string",
   to: "string",
   action: "string",
+  // analytics, and a tenant's price
+  interval: "string",
+  "group-by": "string",
+  route: "string",
+  outcome: "string",
+  "price-per-1k": "string",
+  // alert rules
+  metric: "string",
+  threshold: "string",
+  window: "string",
+  "webhook-url": "string",
+  enabled: "string",
+  state: "string",
 } as const satisfies Record<string, FlagKind>;
 
 export type FlagName = keyof typeof FLAGS;

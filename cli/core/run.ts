@@ -1,6 +1,7 @@
 // The CLI's entry point, free of Node: parse argv, pick the command, map failures to exit codes.
 //   0 ok · 1 API error (4xx/5xx) or failed bootstrap · 2 usage error · 3 gateway unreachable
 import { bootstrap } from "../commands/bootstrap.ts";
+import { analytics, analyticsOffenders } from "../commands/analytics.ts";
 import { audit } from "../commands/audit.ts";
 import {
   keysCreate,
@@ -14,6 +15,7 @@ import {
   keysShow,
   keysUpdate,
 } from "../commands/keys.ts";
+import { alertsCreate, alertsDelete, alertsEvents, alertsList, alertsRotateSecret, alertsShow, alertsUpdate } from "../commands/alerts.ts";
 import { permissionSets } from "../commands/permission-sets.ts";
 import { tenantsCreate, tenantsList, tenantsShow, tenantsUpdate } from "../commands/tenants.ts";
 import { usage as usageCommand } from "../commands/usage.ts";
@@ -45,7 +47,16 @@ export const COMMANDS: Command[] = [
   keysRoll,
   keysDelete,
   usageCommand,
+  analytics,
+  analyticsOffenders,
   audit,
+  alertsCreate,
+  alertsList,
+  alertsShow,
+  alertsUpdate,
+  alertsDelete,
+  alertsEvents,
+  alertsRotateSecret,
   permissionSets,
 ];
 
@@ -55,6 +66,7 @@ const GLOBAL: FlagName[] = ["help", "json", "url"];
 const GROUPS: Record<string, string> = {
   tenants: "Manage tenants (platform keys only)",
   keys: "Manage API keys",
+  alerts: "Manage alert rules and their signed webhooks",
 };
 
 function mainHelp(): string[] {
@@ -121,6 +133,9 @@ function groupHelp(group: string): string[] {
 function resolve(words: string[]): { command?: Command; group?: string; rest: string[] } {
   const [first, second] = words;
   if (first === undefined) return { rest: [] };
+  // A command may also head others ("analytics" and "analytics offenders"): the longer name wins.
+  const longer = second === undefined ? undefined : COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (longer && !(first in GROUPS)) return { command: longer, rest: words.slice(2) };
   const one = COMMANDS.find((c) => c.name === first);
   if (one) return { command: one, rest: words.slice(1) };
   if (first in GROUPS) {

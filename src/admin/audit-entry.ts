@@ -10,7 +10,7 @@ import { scrub } from "../core/redact.ts";
 export type AuditFacts = {
   tenantId: string;
   action: string;
-  targetType: "tenant" | "key";
+  targetType: AuditRow["targetType"];
   targetId: string;
   details?: Record<string, unknown>;
 };

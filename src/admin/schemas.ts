@@ -1,10 +1,10 @@
 // Wire shapes of the admin API. Timestamps are ISO 8601 on the wire and epoch ms in D1.
 import { z } from "@hono/zod-openapi";
-import type { ApiKeyRow, AuditRow, KeySecretRow, TenantRow } from "../db/schema.ts";
+import type { ApiKeyRow, AuditRow, KeySecretRow } from "../db/schema.ts";
 import { iso, KeyId, label, PaginationQuery, TenantId, text } from "../http/schemas.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
-import { effectiveLimits, PLAN_NAMES, rateLimitOf } from "../tenants/plans.ts";
-import { RateLimitSchema, RateLimitViewSchema, rateView, rateViewOrNull } from "./rate-limits.ts";
+import { rateLimitOf } from "../tenants/plans.ts";
+import { RateLimitSchema, RateLimitViewSchema, rateViewOrNull } from "./rate-limits.ts";
 
 export const ScopeSchema = z.enum(SCOPES).openapi("Scope");
 export const PermissionSetNameSchema = z
@@ -12,6 +12,8 @@ export const PermissionSetNameSchema = z
   .openapi("PermissionSetName");
 
 export { RateLimitSchema };
+// Tenants have their own file; their shapes are also reachable from here.
+export { CreateTenantBody, PlanSchema, TenantList, TenantListQuery, TenantSchema, tenantView, UpdateTenantBody } from "./tenant-schemas.ts";
 
 const futureTimestamp = z
   .string()
@@ -23,100 +25,6 @@ const booleanQuery = z
   .enum(["true", "false"])
   .transform((v) => v === "true")
   .optional();
-
-// ---- tenants ----
-export const PlanSchema = z.enum(PLAN_NAMES).openapi("Plan");
-const slug = z
-  .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "lowercase letters, digits and inner hyphens, at most 63");
-// Stored text first (no control characters, nothing key-shaped: an address's local part may
-// hold underscores and look like a key), then the address's form.
-const contactEmail = text(254)
-  .pipe(z.email({ message: "must be an email address" }))
-  .openapi({ description: "Who to contact about the tenant.", example: "ops@acme.example" });
-const tenantDescription = text(500).openapi({ description: "Free text for operators, shown with the tenant." });
-
-export const CreateTenantBody = z
-  .object({
-    name: label(100),
-    slug,
-    email: contactEmail.optional(),
-    description: tenantDescription.optional(),
-    plan: PlanSchema.default("free"),
-    rateLimit: RateLimitSchema.optional().openapi({ description: "Each key's default bucket (overrides the plan's)." }),
-    tenantRateLimit: RateLimitSchema.optional().openapi({ description: "The bucket all of the tenant's keys share (overrides the plan's)." }),
-    monthlyQuota: z.number().int().min(1).optional(),
-    maxKeys: z.number().int().min(1).max(100_000).optional(),
-  })
-  .strict()
-  .openapi("CreateTenant");
-
-export const UpdateTenantBody = z
-  .object({
-    name: label(100),
-    plan: PlanSchema,
-    active: z.boolean(),
-    email: contactEmail.nullable(),
-    description: tenantDescription.nullable(),
-    rateLimit: RateLimitSchema.nullable().openapi({ description: "Each key's default bucket; null returns to the plan's." }),
-    tenantRateLimit: RateLimitSchema.nullable().openapi({ description: "The bucket the tenant's keys share; null returns to the plan's." }),
-    monthlyQuota: z.number().int().min(1).nullable(),
-    maxKeys: z.number().int().min(1).max(100_000).nullable(),
-  })
-  .partial()
-  .strict()
-  .refine((b) => Object.keys(b).length > 0, { message: "nothing to update" })
-  .openapi("UpdateTenant");
-
-export const TenantSchema = z
-  .object({
-    id: TenantId,
-    name: z.string(),
-    slug: z.string(),
-    plan: PlanSchema,
-    active: z.boolean(),
-    email: z.string().nullable(),
-    description: z.string().nullable(),
-    overrides: z.object({
-      rateLimit: RateLimitViewSchema.nullable(),
-      tenantRateLimit: RateLimitViewSchema.nullable(),
-      monthlyQuota: z.number().nullable(),
-      maxKeys: z.number().nullable(),
-    }),
-    effective: z.object({ rateLimit: RateLimitViewSchema, tenantRateLimit: RateLimitViewSchema, monthlyQuota: z.number().nullable(), maxKeys: z.number() }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi("Tenant");
-
-function effectiveView(t: TenantRow) {
-  const limits = effectiveLimits(t);
-  return { ...limits, rateLimit: rateView(limits.rateLimit), tenantRateLimit: rateView(limits.tenantRateLimit) };
-}
-
-export function tenantView(t: TenantRow): z.infer<typeof TenantSchema> {
-  return {
-    id: t.id,
-    name: t.name,
-    slug: t.slug,
-    plan: t.plan,
-    active: t.active,
-    email: t.email,
-    description: t.description,
-    overrides: {
-      rateLimit: rateViewOrNull(rateLimitOf(t.rateLimitCapacity, t.rateLimitRefillPerSecond)),
-      tenantRateLimit: rateViewOrNull(rateLimitOf(t.tenantRateLimitCapacity, t.tenantRateLimitRefillPerSecond)),
-      monthlyQuota: t.monthlyQuota,
-      maxKeys: t.maxKeys,
-    },
-    effective: effectiveView(t),
-    createdAt: iso(t.createdAt)!,
-    updatedAt: iso(t.updatedAt)!,
-  };
-}
-
-export const TenantListQuery = PaginationQuery("ten").extend({ active: booleanQuery });
-export const TenantList = z.object({ data: z.array(TenantSchema), nextCursor: z.string().nullable() }).openapi("TenantList");
 
 // ---- keys ----
 const scopeList = z.array(ScopeSchema).min(1).max(SCOPES.length);

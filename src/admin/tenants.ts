@@ -1,7 +1,9 @@
-// Tenant management: platform scope only.
+// Tenant management: platform scope only. Each tenant shows what its traffic cost this month at its
+// current price (usage-cost.ts), read for a whole page in one query.
 import { eq } from "drizzle-orm";
 import { isUniqueViolation } from "../db/errors.ts";
 import { newId } from "../db/ids.ts";
+import type { Database } from "../db/client.ts";
 import { tenants, type TenantRow } from "../db/schema.ts";
 import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
 import { Problem } from "../core/problem.ts";
@@ -9,14 +11,8 @@ import { IdParam, TenantId } from "../http/schemas.ts";
 import { pageOf } from "../http/tenant-scope.ts";
 import { publishTenant } from "./publish.ts";
 import { auditInsert } from "./audit-entry.ts";
-import {
-  CreateTenantBody,
-  TenantList,
-  TenantListQuery,
-  TenantSchema,
-  tenantView,
-  UpdateTenantBody,
-} from "./schemas.ts";
+import { CreateTenantBody, TenantList, TenantListQuery, TenantSchema, tenantView, UpdateTenantBody } from "./tenant-schemas.ts";
+import { monthToDateTokens, tenantUsd } from "./usage-cost.ts";
 
 const createTenant = defineRoute("platform", {
   operationId: "createTenant",
@@ -57,8 +53,9 @@ const updateTenant = defineRoute("platform", {
   method: "patch",
   path: "/v1/tenants/{id}",
   tags: ["Tenants"],
-  summary: "Update a tenant's name, contact, description, plan, limits or active flag",
-  description: "Deactivating a tenant refuses all of its keys (403 tenant-inactive).",
+  summary: "Update a tenant's name, contact, description, plan, limits, price or active flag",
+  description:
+    "Deactivating a tenant refuses all of its keys (403 tenant-inactive). `pricePer1kTokens: null` returns to the plan's price; a new price reprices past traffic too (cost figures are estimates at the current price).",
   request: { params: IdParam(TenantId), body: { required: true, ...jsonContent(UpdateTenantBody) } },
   responses: {
     200: { description: "The updated tenant", ...jsonContent(TenantSchema) },
@@ -69,6 +66,12 @@ const updateTenant = defineRoute("platform", {
 });
 
 const notFound = () => new Problem("not-found", { detail: "No such tenant." });
+
+/** Each row's view with its month-to-date cost, from one grouped query for all of them. */
+async function withCosts(db: Database, rows: TenantRow[]) {
+  const tokens = await monthToDateTokens(db, rows.map((r) => r.id));
+  return rows.map((r) => tenantView(r, tenantUsd(r, tokens.get(r.id) ?? 0)));
+}
 
 export const tenantRoutes: Endpoint[] = [
   endpoint(createTenant, async (c) => {
@@ -88,7 +91,7 @@ export const tenantRoutes: Endpoint[] = [
       rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
       monthlyQuota: body.monthlyQuota ?? null,
       maxKeys: body.maxKeys ?? null,
-      pricePer1kTokens: null,
+      pricePer1kTokens: body.pricePer1kTokens ?? null,
       active: true,
       createdAt: now,
       updatedAt: now,
@@ -102,20 +105,23 @@ export const tenantRoutes: Endpoint[] = [
       if (isUniqueViolation(err, "slug")) throw new Problem("slug-taken", { detail: `The slug '${body.slug}' is taken.` });
       throw err;
     }
-    return c.json(tenantView(row), 201);
+    // A new id has no traffic yet.
+    return c.json(tenantView(row, 0), 201);
   }),
 
   endpoint(listTenants, async (c) => {
     const q = c.req.valid("query");
     const { rows: kept, nextCursor } = await pageOf(c, tenants, q, [q.active === undefined ? undefined : eq(tenants.active, q.active)]);
-    return c.json({ data: kept.map(tenantView), nextCursor }, 200);
+    return c.json({ data: await withCosts(c.get("stores").db, kept), nextCursor }, 200);
   }),
 
   endpoint(getTenant, async (c) => {
     const { id } = c.req.valid("param");
-    const row = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, id)).get();
+    const { db } = c.get("stores");
+    const row = await db.select().from(tenants).where(eq(tenants.id, id)).get();
     if (!row) throw notFound();
-    return c.json(tenantView(row), 200);
+    const [view] = await withCosts(db, [row]);
+    return c.json(view!, 200);
   }),
 
   endpoint(updateTenant, async (c) => {
@@ -145,11 +151,13 @@ export const tenantRoutes: Endpoint[] = [
     }
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
     if (body.maxKeys !== undefined) changes.maxKeys = body.maxKeys;
+    if (body.pricePer1kTokens !== undefined) changes.pricePer1kTokens = body.pricePer1kTokens;
     const [updated] = await db.batch([
       db.update(tenants).set(changes).where(eq(tenants.id, id)).returning(),
       auditInsert(c, db, { tenantId: id, action: "tenant.update", targetType: "tenant", targetId: id, details: body }, now),
     ]);
     await publishTenant(stores, c.get("defer"), id);
-    return c.json(tenantView(updated[0]!), 200);
+    const [view] = await withCosts(db, [updated[0]!]);
+    return c.json(view!, 200);
   }),
 ];

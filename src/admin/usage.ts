@@ -1,5 +1,6 @@
 // Usage as the keys' objects flushed it to D1: per key, and per tenant by day and by route.
-// Figures lag live traffic by up to USAGE_REPORT_MS + USAGE_FLUSH_DELAY_MS (about 15 s).
+// Figures lag live traffic by up to USAGE_REPORT_MS + USAGE_FLUSH_DELAY_MS (about 15 s). The
+// totals' cost comes from the analytics day rollups over the same days (usage-cost.ts).
 import { z } from "@hono/zod-openapi";
 import { and, between, eq, sql } from "drizzle-orm";
 import { tenants, usageDaily } from "../db/schema.ts";
@@ -10,6 +11,7 @@ import type { AppEnv } from "../http/context.ts";
 import { readableTenant } from "../http/tenant-scope.ts";
 import { loadKey } from "./key-access.ts";
 import { IdParam, iso, KeyId, TenantId } from "../http/schemas.ts";
+import { daysCost, daysCostQuery } from "./usage-cost.ts";
 
 const day = z
   .string()
@@ -33,6 +35,10 @@ const Counts = z
     status5xx: z.number(),
   })
   .openapi("UsageCounts");
+const Totals = Counts.extend({
+  cost: z.number().openapi({ description: "Tokens charged over these days, from the analytics day rollups." }),
+  costUsd: z.number().openapi({ description: "Those tokens in USD at each tenant's current price per 1,000 tokens (its own, else its plan's)." }),
+}).openapi("UsageTotals");
 const ByDay = Counts.extend({ day: z.string() });
 const ByRoute = Counts.extend({ route: z.string().openapi({ example: "GET /v1/keys/:id" }) });
 
@@ -41,7 +47,7 @@ const KeyUsage = z
     keyId: z.string(),
     from: z.string(),
     to: z.string(),
-    totals: Counts,
+    totals: Totals,
     lastUsedAt: z.string().nullable(),
     days: z.array(ByDay),
     routes: z.array(ByRoute),
@@ -52,7 +58,7 @@ const TenantUsage = z
     tenantId: z.string().nullable(),
     from: z.string(),
     to: z.string(),
-    totals: Counts,
+    totals: Totals,
     days: z.array(ByDay),
     routes: z.array(ByRoute),
   })
@@ -98,35 +104,46 @@ function range(q: { from?: string; to?: string }): { from: string; to: string } 
   return { from, to };
 }
 
-async function summarise(c: Context<AppEnv>, where: ReturnType<typeof and>) {
+type Range = { from: string; to: string };
+
+async function summarise(c: Context<AppEnv>, where: ReturnType<typeof and>, range: Range, who: { keyId?: string; tenantId?: string | null }) {
   const { db } = c.get("stores");
-  const [totals, days, routes] = await db.batch([
+  const [totals, days, routes, cost] = await db.batch([
     db.select(sums).from(usageDaily).where(where),
     db.select({ day: usageDaily.day, ...sums }).from(usageDaily).where(where).groupBy(usageDaily.day).orderBy(usageDaily.day),
     db.select({ route: usageDaily.route, ...sums }).from(usageDaily).where(where).groupBy(usageDaily.route).orderBy(usageDaily.route),
+    daysCostQuery(db, range, who),
   ]);
-  return { totals: totals[0]!, days, routes };
+  return { totals: { ...totals[0]!, ...daysCost(cost) }, days, routes };
+}
+
+/**
+ * readableTenant(), and a tenant a platform key names must exist: 404, not zeros that read like
+ * "no traffic". (A tenant's own key naming another tenant is already the same 404.)
+ */
+export async function existingReadableTenant(c: Context<AppEnv>, requested: string | undefined): Promise<string | null> {
+  const tenantId = readableTenant(c, requested);
+  if (tenantId !== null && tenantId !== c.get("principal").key.tenantId) {
+    const found = await c.get("stores").db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get();
+    if (!found) throw new Problem("not-found", { detail: "No such tenant." });
+  }
+  return tenantId;
 }
 
 export const usageRoutes: Endpoint[] = [
   endpoint(keyUsage, async (c) => {
     const { key } = await loadKey(c, c.req.valid("param").id);
     const { from, to } = range(c.req.valid("query"));
-    const summary = await summarise(c, and(eq(usageDaily.keyId, key.id), between(usageDaily.day, from, to)));
+    const summary = await summarise(c, and(eq(usageDaily.keyId, key.id), between(usageDaily.day, from, to)), { from, to }, { keyId: key.id });
     return c.json({ keyId: key.id, from, to, lastUsedAt: iso(key.lastUsedAt), ...summary }, 200);
   }),
 
   endpoint(tenantUsage, async (c) => {
     const q = c.req.valid("query");
     const { from, to } = range(q);
-    const tenantId = readableTenant(c, q.tenantId);
-    // Only a platform key can name another tenant; one that does not exist has no usage to show.
-    if (tenantId !== null && tenantId !== c.get("principal").key.tenantId) {
-      const found = await c.get("stores").db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get();
-      if (!found) throw new Problem("not-found", { detail: "No such tenant." });
-    }
+    const tenantId = await existingReadableTenant(c, q.tenantId);
     const inRange = between(usageDaily.day, from, to);
-    const summary = await summarise(c, tenantId === null ? and(inRange) : and(eq(usageDaily.tenantId, tenantId), inRange));
+    const summary = await summarise(c, tenantId === null ? and(inRange) : and(eq(usageDaily.tenantId, tenantId), inRange), { from, to }, { tenantId });
     return c.json({ tenantId, from, to, ...summary }, 200);
   }),
 ];

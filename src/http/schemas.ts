@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { findKeyLike } from "../core/find-key-like.ts";
 import { Problem } from "../core/problem.ts";
 import { containsKeyLike } from "../core/redact.ts";
+import type { IdPrefix } from "../db/ids.ts";
 
 const KEY_LIKE_MESSAGE = "looks like an API key; never paste a secret here";
 
@@ -54,7 +55,7 @@ export const TenantId = Id("ten").openapi({ example: "ten_0Mf3kq2Ax9TuPz0c" });
 export const KeyId = Id("key").openapi({ example: "key_0Mf3kq2Ax9TuPz0c" });
 
 /** What a list pages over: its rows' id prefix (db/ids.ts), which is also its cursors'. */
-export type ListKind = "ten" | "key" | "aud" | "job";
+export type ListKind = IdPrefix;
 
 /**
  * A list's `cursor` and `limit`. The cursor is the last id of the previous page, so it must be an

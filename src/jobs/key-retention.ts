@@ -12,7 +12,7 @@ import { authStateOfRow } from "../limits/protocol.ts";
 import { TOMBSTONE_STATEMENTS, tombstoneOutcome, tombstoneStatements } from "../keys/tombstone.ts";
 
 /**
- * Keys per run. The cron runs every five minutes, so a backlog drains at 14,400 keys a day, and one
+ * Keys per run. The cron runs every minute, so a backlog drains at 72,000 keys a day, and one
  * run stays well inside what one invocation may send to D1 (3 statements a key, one batch) and to
  * Durable Objects (one call a key).
  */

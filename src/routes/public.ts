@@ -53,6 +53,9 @@ export function openApiConfig() {
       { name: "Jobs", description: "Ingest jobs: clients read and cancel them, origins report on them." },
       { name: "Forwarded", description: "Routes from the route table, forwarded to origins with a signed identity." },
       { name: "Usage", description: "Admin scope. Flushed from the keys' limiters; lags traffic by about 15 s." },
+      { name: "Analytics", description: "Every request's outcome, latency and cost from the D1 rollups (lag ≤ 20 s). Admin scope: a tenant's own; platform: all." },
+      { name: "Metrics", description: "Prometheus text exposition of the rollups. Scope metrics (platform keys hold it)." },
+      { name: "Alerts", description: "Alert rules, their history, and Standard Webhooks delivery. Admin scope." },
     ],
     externalDocs: { description: "Problem types", url: PROBLEM_BASE },
   };

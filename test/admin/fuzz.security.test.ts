@@ -88,7 +88,7 @@ beforeAll(async () => {
 
 afterAll(() => report(logs.print, "admin and jobs", h, started));
 
-const CODE_TAGS = new Set(["Public", "Auth", "Tenants", "Keys", "Audit", "Jobs", "Usage"]);
+const CODE_TAGS = new Set(["Public", "Auth", "Tenants", "Keys", "Audit", "Jobs", "Usage", "Analytics", "Metrics", "Alerts"]);
 
 function opCases(): fc.Arbitrary<Case> {
   const own = ops.filter((o) => !o.path.startsWith("/v1/") || !doc.paths[o.path][o.method.toLowerCase()].tags?.includes("Forwarded"));

@@ -19,7 +19,16 @@ describe("keygate: help", () => {
         ...["create", "list", "show", "update"].map((c) => `tenants ${c}`),
         ...["create", "list", "show", "update", "enable", "disable", "extend", "revoke", "roll", "delete"].map((c) => `keys ${c}`),
         "usage",
+        "analytics",
+        "analytics offenders",
         "audit",
+        "alerts create",
+        "alerts list",
+        "alerts show",
+        "alerts update",
+        "alerts delete",
+        "alerts events",
+        "alerts rotate-secret",
         "permission-sets",
       ];
       expect(COMMANDS.map((c) => c.name)).toEqual(all);

@@ -334,7 +334,7 @@ describe("keygate keys update / enable / disable / extend / delete", () => {
     [["keys", "update", "key_0000000000000000", "--monthly-quota", "lots"], "--monthly-quota must be a whole number"],
     [["keys", "update", "key_0000000000000000", "--expires-at", "tomorrow"], "--expires-at must be an ISO time with its zone"],
     [["keys", "update", "key_0000000000000000", "--expires-at", "2027-01-01T00:00:00"], "--expires-at must be an ISO time with its zone"],
-    [["keys", "update", "key_0000000000000000", "--enabled"], "unknown flag '--enabled'"],
+    [["keys", "update", "key_0000000000000000", "--enabled", "false"], "'keys update' does not take --enabled"],
     [["keys", "enable"], "missing ID"],
     [["keys", "disable", "ten_0000000000000000"], "is not a key id"],
     [["keys", "extend", "key_0000000000000000"], "missing --expires"],

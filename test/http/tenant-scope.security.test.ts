@@ -5,6 +5,8 @@
 // cases; this adds what they leave out (usage, audit and list filters, cursors, forwarded routes).
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { addSample, type Rollup } from "../../src/analytics/rollup.ts";
+import { rollupStatements } from "../../src/analytics/rollup-statements.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { captureLogs, operations, type Operation } from "../support/hostile.ts";
 
@@ -19,6 +21,7 @@ type Side = {
   worker: { id: string; key: string };
   job: string;
   marker: string;
+  alert: string;
 };
 
 let ops: Operation[];
@@ -39,7 +42,11 @@ async function side(name: string): Promise<Side> {
   )
     .bind(victim.id, tenant.id, day, marker)
     .run();
-  return { name, tenantId: tenant.id, admin, adminId, victim, worker, job, marker };
+  const rows: Rollup = {};
+  addSample(rows, { at: Date.now(), route: marker, outcome: "valid", status: 200, latencyMs: 3, cost: 1 });
+  await env.DB.batch(rollupStatements(env.DB, { tenantId: tenant.id, keyId: victim.id }, rows));
+  const alert = (await json(await call("/v1/alerts", { key: admin, body: { name: `${name}-rule`, metric: "requests", threshold: 1, windowMinutes: 5, webhookUrl: "http://127.0.0.1:9/hook" } }))).id;
+  return { name, tenantId: tenant.id, admin, adminId, victim, worker, job, marker, alert };
 }
 
 beforeAll(async () => {
@@ -124,6 +131,36 @@ const PROBES: Record<string, (me: Side, them: Side) => Promise<void>> = {
     const theirs = await json(await call(`/v1/usage?tenantId=${them.tenantId}&from=2020-01-01`, { key: platform }));
     expect(theirs.routes.map((r: any) => r.route)).toContain(them.marker);
   },
+  getAnalytics: async (me, them) => {
+    for (const q of ["groupBy=route", "groupBy=key", "groupBy=tenant", `keyId=${them.victim.id}&groupBy=route`, `route=${encodeURIComponent(them.marker)}&groupBy=route`]) {
+      const res = await call(`/v1/analytics?interval=hour&${q}`, { key: me.admin });
+      expect(res.status, q).toBe(200);
+      const body = await json(res);
+      expect(JSON.stringify(body.data), q).not.toContain(them.marker);
+      expect(JSON.stringify(body.data), q).not.toContain(them.victim.id);
+      expect(JSON.stringify(body.data), q).not.toContain(them.tenantId);
+    }
+    const own = await json(await call("/v1/analytics?interval=hour&groupBy=route", { key: me.admin }));
+    expect(own.data.map((r: any) => r.route)).toContain(me.marker);
+    expect(await status(`/v1/analytics?tenantId=${them.tenantId}`, me.admin)).toBe(404);
+  },
+  // Failures before a key is known belong to no tenant: platform scope only.
+  getAuthFailureOffenders: async (me) => expect(await status("/v1/analytics/offenders", me.admin)).toBe(403),
+  getMetrics: async (me) => expect(await status("/v1/metrics", me.admin)).toBe(403),
+  createAlert: async (me, them) =>
+    expect(await status("/v1/alerts", me.admin, { body: { name: "x", tenantId: them.tenantId, metric: "requests", threshold: 1, windowMinutes: 5, webhookUrl: "http://127.0.0.1:9/x" } })).toBe(404),
+  listAlerts: async (me, them) => {
+    const rows = await pages("/v1/alerts", me.admin);
+    expect(rows.map((r) => r.id)).toContain(me.alert);
+    expect(rows.map((r) => r.id)).not.toContain(them.alert);
+    expect(rows.every((r) => r.tenantId === me.tenantId)).toBe(true);
+    expect(await status(`/v1/alerts?tenantId=${them.tenantId}`, me.admin)).toBe(404);
+  },
+  getAlert: async (me, them) => expect(await status(`/v1/alerts/${them.alert}`, me.admin)).toBe(404),
+  updateAlert: async (me, them) => expect(await status(`/v1/alerts/${them.alert}`, me.admin, { method: "PATCH", body: { threshold: 5 } })).toBe(404),
+  deleteAlert: async (me, them) => expect(await status(`/v1/alerts/${them.alert}`, me.admin, { method: "DELETE" })).toBe(404),
+  rotateAlertSecret: async (me, them) => expect(await status(`/v1/alerts/${them.alert}/rotate-secret`, me.admin, { method: "POST" })).toBe(404),
+  listAlertEvents: async (me, them) => expect(await status(`/v1/alerts/${them.alert}/events`, me.admin)).toBe(404),
   getJob: async (me, them) => expect(await status(`/v1/jobs/${them.job}`, me.worker.key)).toBe(404),
   listJobs: async (me, them) => {
     for (const filter of ["", "?status=pending", "?status=failed", `?cursor=${them.job}`]) {
@@ -154,7 +191,7 @@ async function forwardedProbe(op: Operation, me: Side, them: Side): Promise<void
 
 describe("tenant isolation, every operation, both directions", () => {
   it("every operation in /openapi.json has a probe here", () => {
-    const forwarded = (o: Operation) => !(o.operationId in PROBES) && o.path.startsWith("/v1/") && o.scope !== undefined;
+    const forwarded = (o: Operation) => !(o.operationId in PROBES) && o.tags.includes("Forwarded");
     const missing = ops.filter((o) => !(o.operationId in PROBES) && !forwarded(o)).map((o) => o.operationId);
     expect(missing).toEqual([]);
   });
@@ -173,6 +210,7 @@ describe("tenant isolation, every operation, both directions", () => {
     // And both victims came through untouched.
     for (const s of [A, B]) {
       expect((await call("/v1/auth/me", { key: s.victim.key })).status).toBe(200);
+      expect(await json(await call(`/v1/alerts/${s.alert}`, { key: s.admin }))).toMatchObject({ threshold: 1, tenantId: s.tenantId });
       expect((await json(await call(`/v1/jobs/${s.job}`, { key: s.worker.key }))).status).toBe("pending");
     }
   }, 60_000);

@@ -1,7 +1,7 @@
 // The first hour, for real: `npm run dev` on a free port with a fresh state directory prints a
 // platform key and README's "Trying the whole path" block with its own URL; the block, as README
 // writes it, run twice with bash and the machine's own node and npx, works both times. Meanwhile
-// the dev script runs the cron sweep (here every 2 s instead of 5 minutes), which fails a job stuck
+// the dev script runs the cron sweep (here every 2 s instead of every minute), which fails a job stuck
 // for hours, and says so once. Everything it started is stopped afterwards, whatever happened.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -4,13 +4,16 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { startEchoOrigin } from "../origins/echo-origin.ts";
+import { startWebhookReceiver } from "../origins/webhook-receiver.ts";
 
 let echo: Server | undefined;
+let webhooks: Server | undefined;
 let python: ChildProcess | undefined;
 
 export async function setup(): Promise<void> {
   const jwks = JSON.parse(readFileSync(process.env.KG_TEST_JWKS_FILE!, "utf8"));
   echo = await startEchoOrigin(Number(process.env.KG_TEST_ECHO_PORT), jwks);
+  webhooks = await startWebhookReceiver(Number(process.env.KG_TEST_WEBHOOK_PORT));
   if (!process.env.KEYGATE_PYTHON) return; // vitest.config.ts found none and routed /v1/query to the Node origin
   python = spawn(process.env.KEYGATE_PYTHON, ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!, "--authority", `127.0.0.1:${process.env.KG_TEST_PY_PORT}`], {
     stdio: ["ignore", "ignore", "inherit"],
@@ -21,6 +24,7 @@ export async function setup(): Promise<void> {
 export async function teardown(): Promise<void> {
   python?.kill();
   await new Promise((r) => (echo ? echo.close(r) : r(undefined)));
+  await new Promise((r) => (webhooks ? webhooks.close(r) : r(undefined)));
 }
 
 async function waitForPort(port: number): Promise<void> {

@@ -19,8 +19,8 @@ beforeAll(async () => {
   tenantId = (await tenantWithAdmin(platform, { plan: "enterprise" })).tenant.id;
 });
 
-/** Scopes that grant `required` besides itself: platform grants admin and jobs:read (SECURITY.md). */
-const PLATFORM_ALSO: readonly Scope[] = ["admin", "jobs:read"];
+/** Scopes that grant `required` besides itself: platform grants admin, jobs:read and metrics (SECURITY.md). */
+const PLATFORM_ALSO: readonly Scope[] = ["admin", "jobs:read", "metrics"];
 function implying(required: Scope): Scope[] {
   return PLATFORM_ALSO.includes(required) ? ["*", "platform"] : ["*"];
 }
@@ -30,7 +30,8 @@ function implying(required: Scope): Scope[] {
  * tenant's limits); platform and * can only live in the platform tenant.
  */
 async function keyWith(scopes: Scope[]): Promise<string> {
-  const crossTenant = scopes.some((s) => s === "platform" || s === "*");
+  // platform, * and metrics (every tenant's traffic) can only live in the platform tenant.
+  const crossTenant = scopes.some((s) => s === "platform" || s === "*" || s === "metrics");
   return (await createKey(platform, { scopes, ...UNLIMITED, ...(crossTenant ? {} : { tenantId }) })).key;
 }
 
@@ -99,11 +100,11 @@ describe("every operation's scope, walked from /openapi.json", () => {
       walked.push(`${method} ${path} (${required})`);
     }
     // Every scope that guards something was walked, including the forwarded routes' own.
-    expect(new Set(scoped().map((o) => o.scope))).toEqual(new Set(["admin", "platform", "jobs:read", "jobs:write", "jobs:report", "query"]));
+    expect(new Set(scoped().map((o) => o.scope))).toEqual(new Set(["admin", "platform", "metrics", "jobs:read", "jobs:write", "jobs:report", "query"]));
     expect(walked.length).toBe(scoped().length);
   }, 60_000);
 
-  it("* grants every scoped operation; platform grants admin and jobs:read but nothing else", async () => {
+  it("* grants every scoped operation; platform grants admin, jobs:read and metrics but nothing else", async () => {
     const star = await keyWith(["*"]);
     const platformOnly = await keyWith(["platform"]);
     for (const op of scoped()) {
