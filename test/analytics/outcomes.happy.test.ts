@@ -5,7 +5,9 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { patch } from "../support/admin.ts";
 import { flushAnalytics, totalsBy } from "../support/analytics-flush.ts";
-import { call, createKey, platformKey, storeCounts, tenantWithAdmin } from "../support/gateway.ts";
+import { call, createKey, json, platformKey, storeCounts, tenantWithAdmin } from "../support/gateway.ts";
+import { scrape } from "../support/metrics.ts";
+import { valueOf } from "../support/prometheus.ts";
 import { unknownKeyArb } from "../support/hostile.ts";
 import fc from "fast-check";
 
@@ -87,9 +89,22 @@ describe("every request's outcome", () => {
     }
     // By route and status class, and the cost in tokens charged (the route's cost for each admitted request).
     expect(await totalsBy("analytics_day", "route", "key_id = ?", limited.id)).toEqual({ "GET /v1/echo": 5 });
+    // Refused at authentication, a known key's request was never matched to a route.
+    expect(await totalsBy("analytics_day", "route", "key_id = ?", revoked.id)).toEqual({ "(unauthenticated)": 2 });
     expect(await totalsBy("analytics_day", "status_class", "key_id = ?", quota.id)).toEqual({ "2": 2, "4": 2 });
     const cost = await env.DB.prepare("SELECT sum(cost) AS c FROM analytics_day WHERE key_id = ?").bind(limited.id).first<{ c: number }>();
     expect(cost!.c).toBe(3);
+
+    // The same counts through the API a tenant admin reads, and the scrape Prometheus reads.
+    const series = await json(await call("/v1/analytics?interval=day&groupBy=outcome&from=2020-01-01T00:00:00Z", { key: admin }));
+    const byOutcome = Object.fromEntries(series.data.map((p: any) => [p.outcome, p.requests]));
+    expect(byOutcome).toMatchObject({ rate_limited: 2, quota_exceeded: 2, forbidden: 1, origin_error: 1, revoked: 2, disabled: 1, expired: 1, invalid_request: 2 });
+    expect(byOutcome.valid).toBeGreaterThanOrEqual(5); // the keys' 5, and the admin's own calls
+    expect(byOutcome.tenant_inactive).toBeUndefined(); // another tenant's key
+    const metrics = await scrape(platform);
+    expect(valueOf(metrics, "keygate_requests_total", { tenant: tenant.id, route: "GET /v1/echo", outcome: "rate_limited" })).toBe(2);
+    expect(valueOf(metrics, "keygate_requests_total", { tenant: tenant.id, route: "GET /v1/echo", outcome: "quota_exceeded" })).toBe(1);
+    expect(valueOf(metrics, "keygate_requests_total", { tenant: inactive.tenant.id, route: "(unauthenticated)", outcome: "tenant_inactive" })).toBe(1);
 
     const after = await keylessTotals();
     expect(diff(after, before)).toEqual({ missing_credential: 2, malformed_key: 1, unknown_key: 1 });

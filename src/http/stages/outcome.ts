@@ -14,7 +14,7 @@ import { Problem } from "../../core/problem.ts";
 import { countResponse } from "../../limits/usage-report.ts";
 import type { AppEnv } from "../context.ts";
 
-/** Route of a request no key was known for: nothing about it was matched yet. */
+/** Route of a request refused at authentication: it was never matched to a route. */
 export const UNAUTHENTICATED_ROUTE = "(unauthenticated)";
 
 export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -28,7 +28,8 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   const outcome = outcomeOf(c.res.status, problem);
   const sample: Sample = {
     at,
-    route: key ? `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
+    // Refused at authentication, a request was never matched to a route, whether its key is known or not.
+    route: c.var.principal ? `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
     outcome,
     status: c.res.status,
     latencyMs: at - started,
