@@ -190,6 +190,8 @@ const args = ["dev", "--local"];
 if (option("port") === undefined) args.push("--port", port);
 if (option("ip") === undefined) args.push("--ip", ip);
 for (const name of ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL"]) if (demo && !hasVar(name)) args.push("--var", `${name}:${demoUrl}`);
+// wrangler.toml says "production" (the safe default for a deploy); locally, webhooks may go to 127.0.0.1.
+if (!hasVar("ENVIRONMENT")) args.push("--var", "ENVIRONMENT:development");
 // wrangler dev prints every request's raw URL, and a request keygate refuses for a key in its
 // URL still has it there: its output passes through the same redaction as keygate's own logs.
 const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {

@@ -119,6 +119,8 @@ export function createApp() {
     const problem = allowed
       ? new Problem("method-not-allowed", { detail: `Use ${allowed.join(", ")}.`, headers: { Allow: allowed.join(", ") } })
       : new Problem("not-found", { detail: "No such route." });
+    // For the stages that read the answer's cause (outcome, access-log), as onError sets it.
+    c.error = problem;
     return problemResponse(problem, c.get("requestId"), loggablePath(c.get("url")));
   });
 

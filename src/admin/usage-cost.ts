@@ -37,6 +37,8 @@ export function tenantUsd(tenant: { plan: PlanName; pricePer1kTokens: number | n
 }
 
 /** The first instant of the current UTC month (or, with `months`, of one after it). */
+const IDS_PER_STATEMENT = 90;
+
 export function monthStart(now = Date.now(), months = 0): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1);
@@ -48,13 +50,18 @@ export function monthStart(now = Date.now(), months = 0): number {
  */
 export async function monthToDateTokens(db: Database, tenantIds: string[], now = Date.now()): Promise<Map<string, number>> {
   if (tenantIds.length === 0) return new Map();
-  const rows = await db
-    .select({ tenantId: analyticsDay.tenantId, tokens: sql<number>`coalesce(sum(${analyticsDay.cost}), 0)` })
-    .from(analyticsDay)
-    .where(and(inArray(analyticsDay.tenantId, tenantIds), gte(analyticsDay.bucket, monthStart(now)), lt(analyticsDay.bucket, monthStart(now, 1))))
-    .groupBy(analyticsDay.tenantId)
-    .all();
-  return new Map(rows.map((r) => [r.tenantId, Number(r.tokens)]));
+  // D1 binds at most 100 parameters per statement: the ids go in slices, with the two bounds.
+  const slices: string[][] = [];
+  for (let i = 0; i < tenantIds.length; i += IDS_PER_STATEMENT) slices.push(tenantIds.slice(i, i + IDS_PER_STATEMENT));
+  const query = (ids: string[]) =>
+    db
+      .select({ tenantId: analyticsDay.tenantId, tokens: sql<number>`coalesce(sum(${analyticsDay.cost}), 0)` })
+      .from(analyticsDay)
+      .where(and(inArray(analyticsDay.tenantId, ids), gte(analyticsDay.bucket, monthStart(now)), lt(analyticsDay.bucket, monthStart(now, 1))))
+      .groupBy(analyticsDay.tenantId);
+  const [first, ...rest] = slices.map(query);
+  const results = await db.batch([first!, ...rest]);
+  return new Map(results.flat().map((r) => [r.tenantId, Number(r.tokens)]));
 }
 
 /**

@@ -11,14 +11,16 @@ import { rollupStatements } from "./rollup-statements.ts";
 export const KEYLESS_FLUSH_MS = 10_000;
 /** Distinct networks per flush; beyond it they are counted under "other". */
 const MAX_NETWORKS = 5_000;
-/** Rows per batch; what does not fit waits for the next flush. */
-const MAX_ROWS = 200;
+/** Rows per batch (each writes three rollup statements) and batches per flush; the rest waits for the next. */
+const MAX_ROWS = 60;
+const MAX_BATCHES = 4;
 const NO_KEY = { tenantId: "", keyId: "" };
 
 let rollup: Rollup = {};
 /** `${hourStart}|${outcome}|${network}` → requests. */
 let networks = new Map<string, number>();
-let scheduled = false;
+/** When a flush was last scheduled (0: none). One that never ran (its request's context died) goes stale. */
+let scheduledAt = 0;
 
 /** A request that failed before any key was known. Returns true when a flush should be scheduled. */
 export function countKeyless(sample: Sample): boolean {
@@ -34,15 +36,16 @@ export function countNetwork(network: string, outcome: Outcome, at: number): boo
 }
 
 function schedule(): boolean {
-  if (scheduled) return false;
-  scheduled = true;
+  const now = Date.now();
+  if (scheduledAt !== 0 && now - scheduledAt < 3 * KEYLESS_FLUSH_MS) return false;
+  scheduledAt = now;
   return true;
 }
 
 /** Writes what is counted so far, in batches; what a failed batch held is kept for the next flush. */
 export async function flushKeyless(db: D1Database): Promise<void> {
-  scheduled = false;
-  while (keylessPending()) {
+  scheduledAt = 0;
+  for (let i = 0; i < MAX_BATCHES && keylessPending(); i++) {
     if (!(await flushBatch(db))) return;
   }
 }

@@ -4,12 +4,16 @@
 import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { percentiles } from "../core/latency-histogram.ts";
+import { Problem } from "../core/problem.ts";
 import { analyticsDay, analyticsHour, analyticsMinute, HISTOGRAM_COLUMNS } from "../db/analytics-schema.ts";
 import type { Database } from "../db/client.ts";
 import { tenants } from "../db/schema.ts";
 import type { Interval } from "../analytics/rollup-statements.ts";
 import { pricedTokensSum, toUsd } from "../admin/usage-cost.ts";
 import type { SeriesRange } from "./analytics-range.ts";
+
+/** The most points one answer holds; a query that would return more is a 422, never a 503 or 500. */
+export const MAX_POINTS = 10_000;
 
 export const GROUP_BY = ["outcome", "route", "key", "tenant", "status"] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -84,7 +88,14 @@ export async function readSeries(db: Database, range: SeriesRange, groupBy: Grou
     .groupBy(...(group ? [t.bucket, group] : [t.bucket]))
     .having(sql`${requests} > 0`)
     .orderBy(...(group ? [t.bucket, group] : [t.bucket]))
+    .limit(MAX_POINTS + 1)
     .all();
+  if (rows.length > MAX_POINTS) {
+    throw new Problem("validation-failed", {
+      detail: `The series would hold more than ${MAX_POINTS} points: narrow the range, use a coarser interval, filter, or group by less.`,
+      extensions: { errors: [{ path: "from", message: `more than ${MAX_POINTS} points` }] },
+    });
+  }
   return rows.map((r) => {
     const row = r as typeof r & Record<string, number>;
     // The group goes right after the time, where a reader looks for it.

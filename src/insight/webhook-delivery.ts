@@ -112,8 +112,19 @@ async function attempt(event: Claimed, target: Target | undefined, opts: Deliver
     const name = err instanceof Error ? err.name : "";
     if (name === "TimeoutError" || name === "AbortError") return { ok: false, status: null, error: `no answer within ${opts.timeoutMs / 1000} s` };
     // The runtime's message may quote the URL, whose path can hold a token: only its origin stays.
-    const message = String(err instanceof Error ? err.message : err).split(target.webhookUrl).join(webhookOrigin(target.webhookUrl));
+    // The URL as stored and as the runtime normalizes it (lower-cased host, added "/", escapes).
+    let message = String(err instanceof Error ? err.message : err);
+    for (const form of urlForms(target.webhookUrl)) message = message.split(form).join(webhookOrigin(target.webhookUrl));
     return { ok: false, status: null, error: `could not connect: ${message.slice(0, 200)}` };
+  }
+}
+
+function urlForms(raw: string): string[] {
+  try {
+    const href = new URL(raw).href;
+    return href === raw ? [raw] : [raw, href];
+  } catch {
+    return [raw];
   }
 }
 

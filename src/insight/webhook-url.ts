@@ -10,7 +10,9 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 export const isProduction = (environment: string | undefined): boolean => environment === "production";
 
 /** Whether the host is an IP literal outside public unicast space, or a name for this machine. */
-function nonPublicHost(hostname: string): boolean {
+function nonPublicHost(name: string): boolean {
+  // "localhost." is "localhost": a trailing dot only says the name is fully qualified.
+  const hostname = name.endsWith(".") ? name.slice(0, -1) : name;
   if (hostname === "localhost" || hostname.endsWith(".localhost")) return true;
   const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
   if (!ipaddr.isValid(bare)) return false;

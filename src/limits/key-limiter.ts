@@ -13,7 +13,7 @@ import { type Bucket, type Leases, liveLeases, refillBelowLeases, secondsUntil }
 import { LEASE_MS, MAX_LEASE_FRACTION, USAGE_FLUSH_DELAY_MS } from "./lease-policy.ts";
 import { monthOf, secondsToMonthEnd } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthRefusal, AuthState, BucketView, LimitRefusal, LimitView, QuotaView, TenantShare } from "./protocol.ts";
-import { flushUsage } from "./usage-flush.ts";
+import { drainUsage } from "./usage-flush.ts";
 import { acceptUsage } from "./usage-inbox.ts";
 import type { UsageReport } from "./usage.ts";
 
@@ -145,8 +145,8 @@ export class KeyLimiter extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const identity = this.kv.get<Identity>("identity");
     if (!identity) return;
-    await flushUsage(this.env.DB, this.kv, identity);
-    if (this.kv.get("usage:pending") || this.kv.get("usage:events")) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+    const next = await drainUsage(this.env.DB, this.kv, identity, USAGE_FLUSH_DELAY_MS);
+    if (next !== null) await this.ctx.storage.setAlarm(Date.now() + next);
   }
 
   // ---- state ----
@@ -223,7 +223,13 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   private addUsage(usage: UsageReport & { id: string }): void {
-    if (acceptUsage(this.kv, usage)) void this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+    if (acceptUsage(this.kv, usage)) {
+      void this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+      return;
+    }
+    // Something already waits: its alarm should be set, but an object of an older release may have
+    // lost it; a flush that has no alarm would wait forever.
+    void this.ctx.storage.getAlarm().then((at) => (at === null ? this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS) : undefined));
   }
 
   private view(

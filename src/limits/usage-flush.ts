@@ -7,7 +7,9 @@ import { rollupStatements } from "../analytics/rollup-statements.ts";
 import { parseSlot, type Rollup } from "../analytics/rollup.ts";
 import { USAGE_FLUSH_MAX_ROWS } from "./lease-policy.ts";
 import { eventStatements, type SecurityEvent } from "./security-events.ts";
-import { merge, type UsageReport } from "./usage.ts";
+import { log } from "../core/log.ts";
+import { AUTH_REFUSED } from "../analytics/outcome.ts";
+import { merge, upgradeReport, type UsageReport } from "./usage.ts";
 
 type Inflight = { seq: number; report: UsageReport; events?: SecurityEvent[] };
 type Who = { keyId: string; tenantId: string };
@@ -18,18 +20,19 @@ export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: Who): P
     const pending = kv.get<UsageReport>("usage:pending");
     const events = kv.get<SecurityEvent[]>("usage:events") ?? [];
     if (!pending && events.length === 0) return;
-    inflight = { seq: (kv.get<number>("usage:seq") ?? 0) + 1, report: pending ?? { rows: {}, lastUsedAt: 0 }, events };
+    inflight = { seq: (kv.get<number>("usage:seq") ?? 0) + 1, report: pending ? upgradeReport(pending) : { rows: {}, lastUsedAt: 0 }, events };
     // Persisted before D1 is asked, so a crash in between retries the same seq, not a new one.
     kv.put("usage:inflight", inflight);
     kv.put("usage:seq", inflight.seq);
     kv.delete("usage:pending");
     kv.delete("usage:events");
   }
-  const { seq, report } = inflight;
+  const { seq } = inflight;
+  const report = upgradeReport(inflight.report);
   const entries = Object.entries(report.rows);
   const rows: Rollup = Object.fromEntries(entries.slice(0, USAGE_FLUSH_MAX_ROWS));
   const leftover = entries.slice(USAGE_FLUSH_MAX_ROWS);
-  const total = Object.values(rows).reduce((n, c) => n + c.requests, 0);
+  const total = Object.entries(rows).reduce((n, [slot, c]) => n + (counted(slot) ? c.requests : 0), 0);
   const statements = [
     db.prepare("INSERT INTO usage_flushes (key_id, seq, at) VALUES (?, ?, ?)").bind(who.keyId, seq, Date.now()),
     // Only the latest seq can ever be retried (the next is made after it lands): keep one row.
@@ -56,12 +59,51 @@ export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: Who): P
   }
 }
 
+/**
+ * Usage (usage_daily, total_requests) counts what a key did; a request refused at authentication
+ * for the key's own state (revoked, expired, disabled, an inactive tenant) is in the analytics
+ * rollups and the audit log's security events, not in its usage.
+ */
+const counted = (slot: string) => !AUTH_REFUSED.includes(parseSlot(slot).outcome);
+
+/** Batches per alarm: a busy key's backlog drains in one run rather than one batch per 10 s. */
+const FLUSHES_PER_ALARM = 4;
+/** A batch that fails this often is set aside (logged), so one bad batch cannot stop a key's counting. */
+const MAX_FAILED_FLUSHES = 8;
+const MAX_RETRY_MS = 600_000;
+
+/**
+ * The key object's alarm: flushes until nothing waits (or FLUSHES_PER_ALARM), and says when to run
+ * again (null: nothing waits). A failure is retried with backoff by the object itself, not by the
+ * runtime's few alarm retries, so a long D1 outage delays counts but never strands them.
+ */
+export async function drainUsage(db: D1Database, kv: SyncKvStorage, who: Who, delayMs: number): Promise<number | null> {
+  const waiting = () => kv.get("usage:inflight") !== undefined || kv.get("usage:pending") !== undefined || kv.get("usage:events") !== undefined;
+  try {
+    for (let i = 0; i < FLUSHES_PER_ALARM && waiting(); i++) await flushUsage(db, kv, who);
+    kv.delete("usage:failures");
+  } catch (err) {
+    const failures = (kv.get<number>("usage:failures") ?? 0) + 1;
+    log("error", "usage.flush_failed", { keyId: who.keyId, failures, error: String(err) });
+    if (failures < MAX_FAILED_FLUSHES) {
+      kv.put("usage:failures", failures);
+      return Math.min(MAX_RETRY_MS, delayMs * 2 ** failures);
+    }
+    const aside = kv.get<Inflight>("usage:inflight");
+    log("error", "usage.flush_set_aside", { keyId: who.keyId, seq: aside?.seq, rows: aside ? Object.keys(aside.report.rows).length : 0 });
+    kv.delete("usage:inflight");
+    kv.delete("usage:failures");
+  }
+  return waiting() ? delayMs : null;
+}
+
 type Daily = { requests: number; refused: number; s: [number, number, number, number] };
 
 /** usage_daily (GET /v1/usage): the same counts by UTC day and route, 429s and status classes. */
 function dailyStatements(db: D1Database, who: Who, rows: Rollup): D1PreparedStatement[] {
   const days = new Map<string, Daily>();
   for (const [key, c] of Object.entries(rows)) {
+    if (!counted(key)) continue;
     const slot = parseSlot(key);
     const id = `${new Date(slot.minute).toISOString().slice(0, 10)}|${slot.route}`;
     let d = days.get(id);

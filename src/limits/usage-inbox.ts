@@ -2,16 +2,18 @@
 // after a lost answer), add the rest to what waits for the next flush, and note the security
 // events it reveals. Returns whether a flush must be scheduled (nothing was waiting before).
 import { appendEvents, securityEvents, type SecurityEvent } from "./security-events.ts";
-import { isEmpty, merge, type UsageReport } from "./usage.ts";
+import { isEmpty, merge, upgradeReport, type UsageReport } from "./usage.ts";
 
 const SEEN_REPORTS = 64;
 
-export function acceptUsage(kv: SyncKvStorage, usage: UsageReport & { id: string }): boolean {
-  if (isEmpty(usage)) return false;
+export function acceptUsage(kv: SyncKvStorage, offered: UsageReport & { id: string }): boolean {
+  if (isEmpty(offered)) return false;
+  const usage = upgradeReport(offered);
   const seen = kv.get<string[]>("usage:seen") ?? [];
   if (seen.includes(usage.id)) return false;
   kv.put("usage:seen", [...seen, usage.id].slice(-SEEN_REPORTS));
-  const pending = kv.get<UsageReport>("usage:pending");
+  const stored = kv.get<UsageReport>("usage:pending");
+  const pending = stored && upgradeReport(stored);
   const waiting = kv.get<SecurityEvent[]>("usage:events");
   const next = pending ?? { rows: {}, lastUsedAt: 0 };
   merge(next, usage);
