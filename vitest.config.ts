@@ -65,6 +65,8 @@ export default defineConfig(async () => {
     { name: "refuse", path: "/v1/ingest/refuse", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "jobs:write", job: true },
     { name: "ingest-down", path: "/v1/ingest-down", methods: ["POST"], origin: "ORIGIN_DOWN_URL", scope: "jobs:write", job: true },
     { name: "ingest-slow", path: "/v1/ingest-slow", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "jobs:write", job: true, timeoutMs: 300 },
+    { name: "agents", path: "/v1/agents/:agentId", methods: ["GET", "POST"], origin: "ORIGIN_ECHO_URL", scope: "query", resource: { type: "agent", param: "agentId" } },
+    { name: "agents-python", path: "/v1/agents-python/:agentId", methods: ["GET"], origin: "ORIGIN_QUERY_URL", scope: "query", resource: { type: "agent", param: "agentId" } },
   ];
   return {
     test: {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// What the analytics stage adds to a hot request, in CPU: the work it does once a request is
-// answered (classify the outcome, add the sample to the key's isolate rollup), timed on its own
-// in Node over the same modules the Worker runs. It writes nothing: its store calls are counted by
+// What the analytics stage and the access rules add to a hot request, in CPU: the work the
+// outcome stage does once a request is answered (classify it, add it to the key's isolate rollup)
+// and the network and resource checks of a key with rules set, each timed on its own in Node over
+// the same modules the Worker runs. It writes nothing: its store calls are counted by
 // the main bench, whose hot-path D1/KV invariants cover the analytics stage too.
 //   node bench/analytics-cpu.mjs [--json]
 import { performance } from "node:perf_hooks";
@@ -9,6 +10,7 @@ import { outcomeOf } from "../src/analytics/outcome.ts";
 import { recordUsage, takeUsage } from "../src/limits/usage-buffer.ts";
 import { countKeyless, countNetwork } from "../src/analytics/keyless.ts";
 import { clientNetwork } from "../src/analytics/network.ts";
+import { networkVerdict, resourceAllowed } from "../src/keys/access-rules.ts";
 
 const N = 200_000;
 const ROUTES = ["POST /v1/query", "GET /v1/echo", "GET /v1/jobs/:id"];
@@ -30,6 +32,18 @@ const keyless = time("unknown key (outcome + keyless rollup + client network)", 
   countKeyless({ at: Date.now(), route: "(unauthenticated)", outcome: "unknown_key", status: 401, latencyMs: 1, cost: 0 });
   countNetwork(clientNetwork(`203.0.${i % 200}.${i % 250}`), "unknown_key", Date.now());
 });
-const results = [keyed, keyless];
+// A key with rules set: ten CIDRs of its own (IPv4 and IPv6), two of its tenant's, five resource ids.
+const keyRules = {
+  allowedIps: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "2001:db8::/32", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/10"],
+  deniedIps: ["10.9.0.0/16", "2001:db8:dead::/48", "192.168.66.0/24"],
+  resources: { agent: ["a_1", "a_2", "a_3", "team-7-*"], vector_store: ["vs_*"] },
+};
+const tenantRules = { allowedIps: null, deniedIps: ["192.0.2.0/24", "2001:db8:bad::/48"] };
+const ips = ["10.1.2.3", "2001:db8:1::5", "203.0.113.77", "::ffff:10.4.4.4"];
+const rules = time("access rules: network (key + tenant) and resource", (i) => {
+  networkVerdict(ips[i % ips.length], [keyRules, tenantRules]);
+  resourceAllowed(keyRules.resources, { type: "agent", id: i % 2 ? "team-7-x" : "a_3" });
+});
+const results = [keyed, keyless, rules];
 if (process.argv.includes("--json")) console.log(JSON.stringify(results));
 else for (const r of results) console.log(`${r.label}: ${r.usPerRequest.toFixed(2)} µs`);

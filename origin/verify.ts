@@ -29,7 +29,7 @@ export type VerifyOptions = {
   /**
    * Components the signature must cover, on top of the minimum that is always required:
    * @method @authority @path @query, the five identity headers, content-digest when the request
-   * has a body, and x-keygate-job-id when that header is present.
+   * has a body, and x-keygate-job-id and x-keygate-resource when those headers are present.
    */
   requiredComponents?: string[];
   /**
@@ -51,6 +51,11 @@ export type KeygateIdentity = {
   environment: string;
   requestId: string;
   jobId?: string;
+  /**
+   * The resource the request was admitted for, on routes that name one (X-Keygate-Resource:
+   * `agent=a_1` → `{ type: "agent", id: "a_1" }`): keygate checked the key may use it.
+   */
+  resource?: { type: string; id: string };
   /**
    * The signature's nonce, unique per forwarded request (keygate always sends one). Remember the
    * nonces you have seen until their signature expires and refuse a repeat: that is replay
@@ -94,6 +99,7 @@ export const IDENTITY_HEADERS = [
   "x-request-id",
 ] as const;
 const JOB_HEADER = "x-keygate-job-id";
+const RESOURCE_HEADER = "x-keygate-resource";
 const DERIVED = ["@method", "@authority", "@path", "@query"];
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -185,7 +191,15 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
 
   // 5. Required components, before the body is read (except content-digest, which needs it).
   const jobPresent = request.headers.has(JOB_HEADER);
-  const required = new Set([...DERIVED, ...IDENTITY_HEADERS, ...(jobPresent ? [JOB_HEADER] : []), ...(opts.requiredComponents ?? [])]);
+  // Present, it is part of the identity: an unsigned one (added after keygate) must not be trusted.
+  const resourcePresent = request.headers.has(RESOURCE_HEADER);
+  const required = new Set([
+    ...DERIVED,
+    ...IDENTITY_HEADERS,
+    ...(jobPresent ? [JOB_HEADER] : []),
+    ...(resourcePresent ? [RESOURCE_HEADER] : []),
+    ...(opts.requiredComponents ?? []),
+  ]);
   for (const name of required) {
     if (name !== "content-digest" && !covered.includes(name)) fail("missing-component", `the signature does not cover ${name}`);
   }
@@ -231,6 +245,7 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
 
   const header = (name: string) => request.headers.get(name)!.trim();
   const jobId = jobPresent ? header(JOB_HEADER) : undefined;
+  const resource = resourcePresent ? parseResource(header(RESOURCE_HEADER)) : undefined;
   const nonceItem = params.get("nonce");
   const nonce = nonceItem?.type === "string" ? nonceItem.value : undefined;
   return {
@@ -242,9 +257,17 @@ export async function verifyKeygateRequest(request: Request, opts: VerifyOptions
     environment: header("x-keygate-environment"),
     requestId: header("x-request-id"),
     ...(jobId !== undefined ? { jobId } : {}),
+    ...(resource !== undefined ? { resource } : {}),
     ...(typeof nonce === "string" ? { nonce } : {}),
     body,
   };
+}
+
+/** `type=id`, split at the first `=` (a type has none; an id has no `=` either). */
+function parseResource(value: string): { type: string; id: string } {
+  const at = value.indexOf("=");
+  if (at <= 0 || at === value.length - 1) fail("malformed-signature", "x-keygate-resource is not type=id");
+  return { type: value.slice(0, at), id: value.slice(at + 1) };
 }
 
 function componentValue(request: Request, url: URL, name: string, authority: string | undefined): string {

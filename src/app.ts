@@ -21,7 +21,9 @@ import { accessLog } from "./http/stages/access-log.ts";
 import { admission } from "./http/stages/admission.ts";
 import { authenticate } from "./http/stages/authenticate.ts";
 import { checkBody } from "./http/stages/body.ts";
+import { checkNetwork } from "./http/stages/network.ts";
 import { recordOutcome } from "./http/stages/outcome.ts";
+import { checkResource } from "./http/stages/resource.ts";
 import { chargeUnadmitted } from "./http/stages/charge-unadmitted.ts";
 import { cors } from "./http/stages/cors.ts";
 import { requestId } from "./http/stages/request-id.ts";
@@ -59,6 +61,8 @@ export const REQUEST_STAGES: readonly Stage[] = [
   // A key in any other header → credential → per-IP failure filter → format/checksum →
   // memory/KV/D1 → key state → tenant state.
   { name: "authenticate", path: "/v1/*", run: authenticate },
+  // The networks the key and its tenant may be used from: 403 before anything is charged.
+  { name: "network", path: "/v1/*", run: checkNetwork },
   // A request that never reaches admission below (no route, wrong method, scope) is limited and
   // counted here all the same: one token from the lease, 429 when none is left.
   { name: "charge-unadmitted", path: "/v1/*", run: chargeUnadmitted },
@@ -68,6 +72,8 @@ export const REQUEST_STAGES: readonly Stage[] = [
 export const ROUTE_STAGES: readonly Stage[] = [
   // The route's scope, from the key's cached copy (a refusal is charged one token above).
   { name: "scope", path: "", run: requireScope },
+  // The resource the route names in the path, against the key's resources (charged one token, like scope).
+  { name: "resource", path: "", run: checkResource },
   // The key's limiter (isolate lease or the key's object): 429/503, RateLimit fields, usage.
   { name: "admission", path: "", run: admission },
   // The media types and size the route takes, before anything reads the body.

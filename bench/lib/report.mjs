@@ -276,9 +276,9 @@ export function renderMarkdown(s) {
   );
   L.push("");
   if (s.analyticsCpu?.length) {
-    L.push("## What analytics adds to a request");
+    L.push("## What analytics and access rules add to a request");
     L.push("");
-    L.push("The `outcome` stage's own work, timed alone in Node over the Worker's modules (`bench/analytics-cpu.mjs`); its store calls are in the table above (the hot path's D1/KV counts include it and stay 0).");
+    L.push("The `outcome` stage's own work and the access-rule checks of a key with rules set, timed alone in Node over the Worker's modules (`bench/analytics-cpu.mjs`); their store calls are in the table above (the hot path's D1/KV counts include them and stay 0: rules come from the cached key and its lease).");
     L.push("");
     L.push("| request | CPU µs |");
     L.push("|---|---|");

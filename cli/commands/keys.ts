@@ -3,7 +3,22 @@
 import { UsageError } from "../core/args.ts";
 import type { Command, Ctx } from "../core/command.ts";
 import { block, printable, rate, table, when } from "../core/output.ts";
-import { countValue, DEFAULT, expiryHelp, expiryValue, idArg, nonEmpty, oneOf, rateLimitValue, required, scopeList } from "../core/values.ts";
+import {
+  countValue,
+  DEFAULT,
+  expiryHelp,
+  expiryValue,
+  idArg,
+  ipListValue,
+  NONE,
+  nonEmpty,
+  oneOf,
+  rateLimitValue,
+  required,
+  resourcesValue,
+  ruleRows,
+  scopeList,
+} from "../core/values.ts";
 import { PAGING_HELP } from "./tenants.ts";
 import type { Key, KeyWithSecret, Page } from "./types.ts";
 
@@ -33,6 +48,7 @@ export function keyBlock(k: Key): string[] {
     ["expires", when(k.expiresAt, "never")],
     ["rate limit", rate(k.rateLimit, "tenant's plan")],
     ["monthly quota", k.monthlyQuota === null ? "tenant's plan" : String(k.monthlyQuota)],
+    ...ruleRows(k),
     ["created", `${when(k.createdAt)}${k.createdBy ? ` by ${k.createdBy}` : ""}`],
     ["updated", when(k.updatedAt)],
     ["last used", when(k.lastUsedAt, "never")],
@@ -54,6 +70,27 @@ function printSecret(ctx: Ctx, k: KeyWithSecret, headline: string): void {
   for (const line of keyBlock(k)) out(line);
 }
 
+/** Help lines for the access-rule flags, descriptions at column `width`; `clear`: update's. */
+function ruleHelp(clear: boolean, width: number): string[] {
+  const removes = clear ? `; '${NONE}' removes the rule` : "";
+  const line = (label: string, text: string) => `${`  ${label}`.padEnd(width)}${text}`;
+  return [
+    line("--resource R", `TYPE=ID,...: only these ids of each type named (ID* a prefix, * all, TYPE= none); other types: all${removes}`),
+    line("--allow-ip L", `CIDR,...: only from these addresses or ranges (IPv4, IPv6); the tenant's rules hold too${removes}`),
+    line("--deny-ip L", `CIDR,...: never from these addresses or ranges, whatever an allowlist says${removes}`),
+    `${"".padEnd(width)}e.g. --resource 'agent=a_1,agent=a_2,vector_store=vs_*' --allow-ip 10.0.0.0/8,2001:db8::/32`,
+  ];
+}
+
+function ruleFields(ctx: Ctx, command: string, clear: boolean) {
+  const { flags } = ctx;
+  return {
+    resources: resourcesValue(flags.resource, command, clear),
+    allowedIps: ipListValue(flags["allow-ip"], "allow-ip", command, clear),
+    deniedIps: ipListValue(flags["deny-ip"], "deny-ip", command, clear),
+  };
+}
+
 function rawOut(ctx: Ctx, raw: string): number {
   ctx.print.out(raw);
   return 0;
@@ -62,7 +99,7 @@ function rawOut(ctx: Ctx, raw: string): number {
 export const keysCreate: Command = {
   name: "keys create",
   usage:
-    "keys create --name N (--scopes a,b | --permission-set P) [--tenant ID] [--environment live|test] [--expires-at WHEN] [--description D]",
+    "keys create --name N (--scopes a,b | --permission-set P) [--tenant ID] [--environment live|test] [--expires-at WHEN] [--description D] [--resource TYPE=ID,...] [--allow-ip CIDR,...] [--deny-ip CIDR,...]",
   summary: "Create a key and print its secret, once",
   help: [
     "  --name N               unique among the tenant's active keys",
@@ -73,8 +110,10 @@ export const keysCreate: Command = {
     ...expiryHelp("--expires-at WHEN", 25, ";"),
     "                         default: never",
     "  --description D        free text",
+    ...ruleHelp(false, 25),
+    "A permission set's resources apply unless --resource is given.",
   ],
-  flags: ["name", "scopes", "permission-set", "tenant", "environment", "expires-at", "description"],
+  flags: ["name", "scopes", "permission-set", "tenant", "environment", "expires-at", "description", "resource", "allow-ip", "deny-ip"],
   args: [],
   async run(ctx) {
     const cmd = "keys create";
@@ -91,6 +130,7 @@ export const keysCreate: Command = {
       tenantId: flags.tenant,
       environment: oneOf(flags.environment, ["live", "test"], "environment", cmd),
       expiresAt: flags["expires-at"] === undefined ? undefined : expiryValue(flags["expires-at"], "expires-at", cmd),
+      ...ruleFields(ctx, cmd, false),
     };
     const { body: created, raw } = await ctx.api().request<KeyWithSecret>("POST", "/v1/keys", { body });
     if (ctx.json) return rawOut(ctx, raw);
@@ -203,7 +243,7 @@ export const keysRoll: Command = {
   },
 };
 
-const KEY_UPDATE_FLAGS = ["name", "description", "scopes", "rate-limit", "monthly-quota", "expires-at"] as const;
+const KEY_UPDATE_FLAGS = ["name", "description", "scopes", "rate-limit", "monthly-quota", "expires-at", "resource", "allow-ip", "deny-ip"] as const;
 
 async function patchKey(ctx: Ctx, id: string, body: Record<string, unknown>) {
   return ctx.api().request<Key>("PATCH", `/v1/keys/${id}`, { body });
@@ -219,8 +259,8 @@ function changed(ctx: Ctx, k: Key, headline: string): number {
 export const keysUpdate: Command = {
   name: "keys update",
   usage:
-    "keys update ID [--name N] [--description D] [--scopes a,b] [--rate-limit 'R/s, burst B'] [--monthly-quota N] [--expires-at WHEN]",
-  summary: "Change a key's name, description, scopes, limits or expiry",
+    "keys update ID [--name N] [--description D] [--scopes a,b] [--rate-limit 'R/s, burst B'] [--monthly-quota N] [--expires-at WHEN] [--resource TYPE=ID,...|none] [--allow-ip CIDR,...|none] [--deny-ip CIDR,...|none]",
+  summary: "Change a key's name, description, scopes, limits, expiry or access rules",
   help: [
     "Only the flags given change; at least one is needed. The secret stays the same.",
     "  --name N            unique among the tenant's active keys",
@@ -230,7 +270,8 @@ export const keysUpdate: Command = {
     `  --monthly-quota N   requests a calendar month (UTC); '${DEFAULT}': the tenant's plan's`,
     ...expiryHelp("--expires-at WHEN", 22, ";"),
     "                      'never' removes the expiry",
-    "A tenant admin may only set limits at or below the tenant's; a platform key may go above.",
+    ...ruleHelp(true, 22),
+    "Each rule flag replaces that rule whole. A tenant admin may only set limits at or below the tenant's; a platform key may go above.",
   ],
   flags: [...KEY_UPDATE_FLAGS],
   args: ["ID"],
@@ -245,6 +286,7 @@ export const keysUpdate: Command = {
       rateLimit: rateLimitValue(flags["rate-limit"], cmd),
       monthlyQuota: countValue(flags["monthly-quota"], "monthly-quota", cmd),
       expiresAt: flags["expires-at"] === undefined ? undefined : expiryValue(flags["expires-at"], "expires-at", cmd, { never: true }),
+      ...ruleFields(ctx, cmd, true),
     };
     if (Object.values(body).every((v) => v === undefined)) {
       throw new UsageError(`nothing to update: give at least one of ${KEY_UPDATE_FLAGS.map((f) => `--${f}`).join(", ")}`, cmd);

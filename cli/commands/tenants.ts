@@ -2,7 +2,7 @@
 import { UsageError } from "../core/args.ts";
 import type { Command } from "../core/command.ts";
 import { block, printable, rate, table, when } from "../core/output.ts";
-import { countValue, DEFAULT, idArg, nonEmpty, oneOf, rateLimitValue, required } from "../core/values.ts";
+import { countValue, DEFAULT, idArg, ipListValue, NONE, nonEmpty, oneOf, rateLimitValue, required, ruleRows } from "../core/values.ts";
 import { usd } from "./analytics.ts";
 import type { Page, Tenant } from "./types.ts";
 
@@ -26,6 +26,15 @@ function priceHelp(width: number): string[] {
   return label.length + 2 <= width ? [label.padEnd(width) + text[0], indented[1]!] : [label, ...indented];
 }
 
+/** Help lines for the tenant's network flags, descriptions at column `width`; `clear`: update's. */
+function networkHelp(clear: boolean, width: number): string[] {
+  const removes = clear ? `; '${NONE}' removes the rule` : "";
+  return [
+    `${"  --allow-ip L".padEnd(width)}CIDR,...: every key of the tenant only from these addresses or ranges (IPv4, IPv6)${removes}`,
+    `${"  --deny-ip L".padEnd(width)}CIDR,...: no key of the tenant from these addresses or ranges, whatever an allowlist says${removes}`,
+  ];
+}
+
 export function tenantBlock(t: Tenant): string[] {
   return block([
     ["id", t.id],
@@ -45,6 +54,7 @@ export function tenantBlock(t: Tenant): string[] {
     ["max keys", String(t.effective.maxKeys) + (t.overrides.maxKeys !== null ? " (override)" : "")],
     ["price", t.pricePer1kTokens === undefined ? undefined : `${t.pricePer1kTokens} USD per 1,000 tokens` + (t.priceSource === "tenant" ? " (override)" : "")],
     ["cost this month", t.costUsdMonthToDate === undefined ? undefined : `${usd(t.costUsdMonthToDate)} USD (UTC month to date, at the current price)`],
+    ...ruleRows({ allowedIps: t.allowedIps, deniedIps: t.deniedIps }),
     ["created", when(t.createdAt)],
     ["updated", when(t.updatedAt)],
   ]);
@@ -57,15 +67,16 @@ export const PAGING_HELP = [
 
 export const tenantsCreate: Command = {
   name: "tenants create",
-  usage: "tenants create --name N --slug S [--plan free|pro|enterprise] [--price-per-1k USD]",
+  usage: "tenants create --name N --slug S [--plan free|pro|enterprise] [--price-per-1k USD] [--allow-ip CIDR,...] [--deny-ip CIDR,...]",
   summary: "Create a tenant",
   help: [
     "  --name N           display name",
     "  --slug S           unique id for humans: lowercase letters, digits, inner hyphens",
     "  --plan P           free (default), pro or enterprise",
     ...priceHelp(21),
+    ...networkHelp(false, 21),
   ],
-  flags: ["name", "slug", "plan", "price-per-1k"],
+  flags: ["name", "slug", "plan", "price-per-1k", "allow-ip", "deny-ip"],
   args: [],
   async run(ctx) {
     const body = {
@@ -73,6 +84,8 @@ export const tenantsCreate: Command = {
       slug: required(ctx, "slug", "tenants create"),
       plan: oneOf(ctx.flags.plan, PLANS, "plan", "tenants create"),
       pricePer1kTokens: priceValue(ctx.flags["price-per-1k"], "tenants create"),
+      allowedIps: ipListValue(ctx.flags["allow-ip"], "allow-ip", "tenants create", false),
+      deniedIps: ipListValue(ctx.flags["deny-ip"], "deny-ip", "tenants create", false),
     };
     const { body: tenant, raw } = await ctx.api().request<Tenant>("POST", "/v1/tenants", { body });
     if (ctx.json) {
@@ -142,13 +155,15 @@ const UPDATE_FLAGS = [
   "email",
   "description",
   "price-per-1k",
+  "allow-ip",
+  "deny-ip",
 ] as const;
 
 export const tenantsUpdate: Command = {
   name: "tenants update",
   usage:
-    "tenants update ID [--name N] [--plan P] [--active | --inactive] [--rate-limit 'R/s, burst B'] [--tenant-rate-limit 'R/s, burst B'] [--monthly-quota N] [--max-keys N] [--email E] [--description D] [--price-per-1k USD]",
-  summary: "Change a tenant's name, plan, limits, price, contact or active flag",
+    "tenants update ID [--name N] [--plan P] [--active | --inactive] [--rate-limit 'R/s, burst B'] [--tenant-rate-limit 'R/s, burst B'] [--monthly-quota N] [--max-keys N] [--email E] [--description D] [--price-per-1k USD] [--allow-ip CIDR,...|none] [--deny-ip CIDR,...|none]",
+  summary: "Change a tenant's name, plan, limits, price, contact, networks or active flag",
   help: [
     "Only the flags given change; at least one is needed.",
     "  --name N            display name",
@@ -164,6 +179,7 @@ export const tenantsUpdate: Command = {
     "  --email E           contact address; '' clears it",
     "  --description D     free text; '' clears it",
     ...priceHelp(22),
+    ...networkHelp(true, 22),
   ],
   flags: [...UPDATE_FLAGS],
   args: ["ID"],
@@ -184,6 +200,8 @@ export const tenantsUpdate: Command = {
       email: cleared(flags.email),
       description: cleared(flags.description),
       pricePer1kTokens: priceValue(flags["price-per-1k"], cmd),
+      allowedIps: ipListValue(flags["allow-ip"], "allow-ip", cmd, true),
+      deniedIps: ipListValue(flags["deny-ip"], "deny-ip", cmd, true),
     };
     if (Object.values(body).every((v) => v === undefined)) {
       throw new UsageError(`nothing to update: give at least one of ${UPDATE_FLAGS.map((f) => `--${f}`).join(", ")}`, cmd);

@@ -17,6 +17,9 @@ export type Tenant = {
   pricePer1kTokens?: number;
   priceSource?: "tenant" | "plan";
   costUsdMonthToDate?: number;
+  /** Networks every key of the tenant is held to (newer gateways only; null: no rule). */
+  allowedIps?: string[] | null;
+  deniedIps?: string[] | null;
   createdAt: string;
   updatedAt: string;
 };
@@ -33,6 +36,10 @@ export type Key = {
   hint: string | null;
   rateLimit: RateLimit | null;
   monthlyQuota: number | null;
+  /** Access rules (newer gateways only; null: no rule). */
+  resources?: Record<string, string[]> | null;
+  allowedIps?: string[] | null;
+  deniedIps?: string[] | null;
   expiresAt: string | null;
   enabled: boolean;
   revokedAt: string | null;

@@ -67,6 +67,10 @@ export const FLAGS = {
   "webhook-url": "string",
   enabled: "string",
   state: "string",
+  // access rules of keys and tenants
+  resource: "string",
+  "allow-ip": "string",
+  "deny-ip": "string",
 } as const satisfies Record<string, FlagKind>;
 
 export type FlagName = keyof typeof FLAGS;

@@ -1,6 +1,7 @@
 // Flag and argument values: checked here, before anything is sent, so a typo is a usage error
 // (exit 2) with the expected form, not a round trip. Ranges the API knows better (a quota's upper
 // bound, a plan's limits) are left to it.
+import { parseCidr, RESOURCE_PATTERN, RESOURCE_TYPE } from "../../src/keys/access-rules.ts";
 import { UsageError } from "./args.ts";
 import type { Ctx } from "./command.ts";
 import type { RateLimit } from "./output.ts";
@@ -93,6 +94,84 @@ export function countValue(value: string | undefined, flag: string, command: str
   if (value.trim() === DEFAULT) return null;
   if (!isCount(value)) throw new UsageError(`--${flag} must be a whole number of at least 1, or '${DEFAULT}'; got '${value}'`, command);
   return Number(value);
+}
+
+/** The word that removes an access rule (null on the wire): no rule, not "nothing allowed". */
+export const NONE = "none";
+
+/** Comma-separated, blanks dropped; `none` is null where a rule may be removed (update). */
+function ruleParts(value: string, flag: string, command: string, clearable: boolean): string[] | null {
+  if (value.trim() === NONE) {
+    if (!clearable) throw new UsageError(`--${flag} ${NONE} removes a rule on update; on create, leave --${flag} out`, command);
+    return null;
+  }
+  const parts = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (parts.length === 0) throw new UsageError(`--${flag} needs at least one entry${clearable ? `, or '${NONE}'` : ""}`, command);
+  return parts;
+}
+
+/** --allow-ip / --deny-ip: addresses and CIDR ranges, IPv4 or IPv6, checked as the gateway checks them. */
+export function ipListValue(value: string | undefined, flag: "allow-ip" | "deny-ip", command: string, clearable: boolean): string[] | null | undefined {
+  if (value === undefined) return undefined;
+  const entries = ruleParts(value, flag, command, clearable);
+  const bad = entries?.find((e) => parseCidr(e) === null);
+  if (bad !== undefined) {
+    throw new UsageError(`--${flag}: '${bad}' is not an address (10.1.2.3, 2001:db8::1) or a CIDR range (10.0.0.0/8, 2001:db8::/32)`, command);
+  }
+  return entries;
+}
+
+/**
+ * --resource agent=a_1,agent=a_2,vector_store=vs_*: TYPE=ID pairs, one type's ids gathered in the
+ * order given. TYPE= with no id lists the type with no ids (none of it allowed), as `show` prints it.
+ */
+export function resourcesValue(value: string | undefined, command: string, clearable: boolean): Record<string, string[]> | null | undefined {
+  if (value === undefined) return undefined;
+  const parts = ruleParts(value, "resource", command, clearable);
+  if (parts === null) return null;
+  const out: Record<string, string[]> = {};
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    const type = part.slice(0, Math.max(eq, 0)).trim();
+    const id = part.slice(eq + 1).trim();
+    if (eq === -1 || !RESOURCE_TYPE.test(type)) {
+      throw new UsageError(
+        `--resource takes TYPE=ID pairs, TYPE a lowercase letter then lowercase letters, digits or _ (agent=a_1,vector_store=vs_*); got '${part}'`,
+        command,
+      );
+    }
+    if (id !== "" && !RESOURCE_PATTERN.test(id)) {
+      throw new UsageError(`--resource: '${id}' is not an id (letters, digits, . _ : ~ @ -) or a prefix ending in *`, command);
+    }
+    const ids = Object.hasOwn(out, type) ? out[type]! : (out[type] = []);
+    if (id !== "") ids.push(id);
+  }
+  return out;
+}
+
+/** A resources map the way --resource takes it, so `show`'s output can be pasted back. */
+export function resourcesText(resources: Record<string, string[]>): string {
+  return Object.entries(resources)
+    .flatMap(([type, ids]) => (ids.length === 0 ? [`${type}=`] : ids.map((id) => `${type}=${id}`)))
+    .join(",");
+}
+
+/**
+ * The rows `show` prints for a key's or tenant's access rules, each value in the form its flag
+ * takes. Fields a gateway does not send (older ones; a tenant's resources) are left out.
+ */
+export function ruleRows(r: { resources?: Record<string, string[]> | null; allowedIps?: string[] | null; deniedIps?: string[] | null }): [string, string | undefined][] {
+  const listed = (list: string[] | null | undefined, unset: string, empty: string) =>
+    list === undefined ? undefined : list === null ? unset : list.length === 0 ? empty : list.join(",");
+  const resources = r.resources === undefined ? undefined : r.resources === null || Object.keys(r.resources).length === 0 ? "every resource (no rule)" : resourcesText(r.resources);
+  return [
+    ["resources", resources],
+    ["allowed ips", listed(r.allowedIps, "any network (no rule)", "no network: every address is refused")],
+    ["denied ips", listed(r.deniedIps, "no rule", "no rule")],
+  ];
 }
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };

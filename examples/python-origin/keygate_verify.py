@@ -34,6 +34,7 @@ IDENTITY_HEADERS = (
     "x-request-id",
 )
 JOB_HEADER = "x-keygate-job-id"
+RESOURCE_HEADER = "x-keygate-resource"
 DERIVED = ("@method", "@authority", "@path", "@query")
 
 REASONS = (
@@ -152,7 +153,15 @@ def verify_keygate_request(
 
     # 5. Required components (content-digest depends on the body, below).
     job_present = field(JOB_HEADER) is not None
-    required = list(DERIVED) + list(IDENTITY_HEADERS) + ([JOB_HEADER] if job_present else []) + list(required_components)
+    # Present, it is part of the identity: an unsigned one (added after keygate) must not be trusted.
+    resource_present = field(RESOURCE_HEADER) is not None
+    required = (
+        list(DERIVED)
+        + list(IDENTITY_HEADERS)
+        + ([JOB_HEADER] if job_present else [])
+        + ([RESOURCE_HEADER] if resource_present else [])
+        + list(required_components)
+    )
     for name in required:
         if name != "content-digest" and name not in covered:
             _fail("missing-component", f"the signature does not cover {name}")
@@ -223,6 +232,12 @@ def verify_keygate_request(
     }
     if job_present:
         identity["jobId"] = field(JOB_HEADER)
+    if resource_present:
+        # "agent=a_1": the resource keygate admitted the request for, split at the first "=".
+        rtype, eq, rid = (field(RESOURCE_HEADER) or "").partition("=")
+        if not rtype or not eq or not rid:
+            _fail("malformed-signature", "x-keygate-resource is not type=id")
+        identity["resource"] = {"type": rtype, "id": rid}
     return identity
 
 

@@ -8,8 +8,10 @@ import { Problem } from "../core/problem.ts";
 import { insertWhere } from "../db/insert.ts";
 import { mintSecret } from "../keys/mint.ts";
 import { publishKey } from "./publish.ts";
-import { isPlatform, PERMISSION_SETS } from "../keys/scopes.ts";
+import { PERMISSION_SETS, permissionSetResources } from "../keys/scopes.ts";
+import { rulesOfRow } from "../keys/snapshot.ts";
 import { effectiveLimits } from "../tenants/plans.ts";
+import { ruleChanges } from "./access-rules-schemas.ts";
 import { auditedChange, auditRow } from "./audit-entry.ts";
 import { newKeyRow, secretRow, underKeyLimit } from "./key-rows.ts";
 import { actingTenant, pageOwned } from "../http/tenant-scope.ts";
@@ -32,7 +34,7 @@ const createKey = defineRoute("admin", {
   tags: ["Keys"],
   summary: "Create a key",
   description:
-    "Returns the secret once, in `key`. Give either `scopes` or a `permissionSet`. `platform` and `*` can only be granted by a platform key to keys of its own tenant, and `jobs:report` in the operator's tenant only by a platform key. `rateLimit` and `monthlyQuota` may only tighten the tenant's limits unless a platform key sets them (403 otherwise).",
+    "Returns the secret once, in `key`. Give either `scopes` or a `permissionSet`. `platform` and `*` can only be granted by a platform key to keys of its own tenant, and `jobs:report` in the operator's tenant only by a platform key. `rateLimit` and `monthlyQuota` may only tighten the tenant's limits unless a platform key sets them (403 otherwise). `resources`, `allowedIps` and `deniedIps` are the key's access rules (403 insufficient-resource, ip-not-allowed); a permission set's `resources` apply unless the body gives some.",
   request: { body: { required: true, ...jsonContent(CreateKeyBody) } },
   responses: {
     201: { description: "Created; the body holds the secret, shown this once", ...jsonContent(CreatedKeySchema) },
@@ -71,7 +73,7 @@ const updateKey = defineRoute("admin", {
   tags: ["Keys"],
   summary: "Update a key",
   description:
-    "The same grant and limit rules as creation. A key holding a cross-tenant power is changed only by a platform key; a secret in its grace period after a roll cannot change its own key (403).",
+    "The same grant and limit rules as creation; null removes a limit, an expiry or an access rule. A key holding a cross-tenant power is changed only by a platform key; a secret in its grace period after a roll cannot change its own key (403).",
   request: { params: IdParam(KeyId), body: { required: true, ...jsonContent(UpdateKeyBody) } },
   responses: {
     200: { description: "The updated key", ...jsonContent(KeySchema) },
@@ -108,6 +110,9 @@ export const keyRoutes: Endpoint[] = [
         rateLimitRefillPerSecond: body.rateLimit?.refillPerSecond ?? null,
         monthlyQuota: body.monthlyQuota ?? null,
         expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+        resources: body.resources ?? (body.permissionSet ? permissionSetResources(body.permissionSet) : null),
+        allowedIps: body.allowedIps ?? null,
+        deniedIps: body.deniedIps ?? null,
         createdBy: c.get("principal").key.keyId,
       },
       now,
@@ -123,7 +128,15 @@ export const keyRoutes: Endpoint[] = [
         action: "key.create",
         targetType: "key",
         targetId: key.id,
-        details: { name: key.name, scopes, environment: key.environment, prefix, hint, limits: { before: null, after: limitsOf(key) } },
+        details: {
+          name: key.name,
+          scopes,
+          environment: key.environment,
+          prefix,
+          hint,
+          limits: { before: null, after: limitsOf(key) },
+          rules: { before: null, after: rulesOfRow(key) },
+        },
       },
       now,
     );
@@ -203,7 +216,17 @@ export const keyRoutes: Endpoint[] = [
       changes.rateLimitRefillPerSecond = body.rateLimit?.refillPerSecond ?? null;
     }
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
+    // Rules reach the key's object and caches like a scope change: through publishKey below,
+    // with updatedAt as the version the object adopts.
+    const rules = ruleChanges(body);
+    Object.assign(changes, rules);
     const limitsChanged = body.rateLimit !== undefined || body.monthlyQuota !== undefined;
+    const after = { ...key, ...changes };
+    const details = {
+      ...body,
+      ...(limitsChanged ? { limits: { before: limitsOf(key), after: limitsOf(after) } } : {}),
+      ...(Object.keys(rules).length > 0 ? { rules: { before: rulesOfRow(key), after: rulesOfRow(after) } } : {}),
+    };
     const where = db.update(apiKeys).set(changes).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).toSQL();
     const update = { sql: `${where.sql} AND ${guard.sql}`, params: [...where.params, ...guard.params] };
     let changed: number;
@@ -211,7 +234,7 @@ export const keyRoutes: Endpoint[] = [
       changed = await auditedChange(
         c,
         update,
-        { tenantId: key.tenantId, action: "key.update", targetType: "key", targetId: id, details: limitsChanged ? { ...body, limits: { before: limitsOf(key), after: limitsOf({ ...key, ...changes }) } } : body },
+        { tenantId: key.tenantId, action: "key.update", targetType: "key", targetId: id, details },
         now,
       );
     } catch (err) {
@@ -225,8 +248,7 @@ export const keyRoutes: Endpoint[] = [
       const { maxKeys } = effectiveLimits((await db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get())!);
       throw new Problem("key-limit-reached", { detail: `The key has expired, and the tenant's plan allows ${maxKeys} active keys; revoke or delete one, or raise the limit.`, extensions: { maxKeys } });
     }
-    const updated = { ...key, ...changes };
     await publishKey(stores, c.get("defer"), id);
-    return c.json(keyView(updated, current), 200);
+    return c.json(keyView(after, current), 200);
   }),
 ];

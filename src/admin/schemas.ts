@@ -3,7 +3,9 @@ import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, AuditRow, KeySecretRow } from "../db/schema.ts";
 import { iso, KeyId, label, PaginationQuery, TenantId, text } from "../http/schemas.ts";
 import { PERMISSION_SETS, SCOPES } from "../keys/scopes.ts";
+import { rulesOfRow } from "../keys/snapshot.ts";
 import { rateLimitOf } from "../tenants/plans.ts";
+import { cidrList, resourceMap } from "./access-rules-schemas.ts";
 import { RateLimitSchema, RateLimitViewSchema, rateViewOrNull } from "./rate-limits.ts";
 
 export const ScopeSchema = z.enum(SCOPES).openapi("Scope");
@@ -29,6 +31,15 @@ const booleanQuery = z
 // ---- keys ----
 const scopeList = z.array(ScopeSchema).min(1).max(SCOPES.length);
 
+// Access rules (README "Access rules"): the same fields on create, update and the key's view.
+const RULE_DOCS = {
+  resources: ["Which resources the key may touch, per type.", "every resource"],
+  allowedIps: ["The only networks the key may be used from (its tenant's rules apply too).", "any network"],
+  deniedIps: ["Networks the key may never be used from, whatever an allowlist says.", "none"],
+} as const;
+/** The field's description; `unset` says what null (or leaving it out on create) means. */
+const ruleDoc = (field: keyof typeof RULE_DOCS, unset: "null" | "left out") => `${RULE_DOCS[field][0]} ${unset === "null" ? "null" : "Left out"}: ${RULE_DOCS[field][1]}.`;
+
 export const CreateKeyBody = z
   .object({
     name: label(100),
@@ -40,6 +51,9 @@ export const CreateKeyBody = z
     expiresAt: futureTimestamp.optional(),
     rateLimit: RateLimitSchema.optional().openapi({ description: "Overrides the tenant plan's rate limit." }),
     monthlyQuota: z.number().int().min(1).optional(),
+    resources: resourceMap(`${RULE_DOCS.resources[0]} Left out: the permission set's, if it has some, else every resource.`).optional(),
+    allowedIps: cidrList(ruleDoc("allowedIps", "left out")).optional(),
+    deniedIps: cidrList(ruleDoc("deniedIps", "left out")).optional(),
   })
   .strict()
   .refine((b) => (b.scopes === undefined) !== (b.permissionSet === undefined), {
@@ -57,6 +71,9 @@ export const UpdateKeyBody = z
     expiresAt: futureTimestamp.nullable(),
     rateLimit: RateLimitSchema.nullable(),
     monthlyQuota: z.number().int().min(1).nullable(),
+    resources: resourceMap(`${ruleDoc("resources", "null")} Replaces the whole map.`).nullable(),
+    allowedIps: cidrList(ruleDoc("allowedIps", "null")).nullable(),
+    deniedIps: cidrList(ruleDoc("deniedIps", "null")).nullable(),
   })
   .partial()
   .strict()
@@ -98,6 +115,9 @@ export const KeySchema = z
     hint: z.string().nullable().openapi({ description: "The last four characters of the current secret; null once the key is deleted.", example: "x9Zb" }),
     rateLimit: RateLimitViewSchema.nullable(),
     monthlyQuota: z.number().nullable(),
+    resources: resourceMap(ruleDoc("resources", "null")).nullable(),
+    allowedIps: cidrList(ruleDoc("allowedIps", "null")).nullable(),
+    deniedIps: cidrList(ruleDoc("deniedIps", "null")).nullable(),
     expiresAt: z.string().nullable(),
     enabled: z.boolean(),
     revokedAt: z.string().nullable(),
@@ -133,6 +153,7 @@ export function keyView(k: ApiKeyRow, current: Pick<KeySecretRow, "prefix" | "hi
     hint: current?.hint ?? null,
     rateLimit: rateViewOrNull(rateLimitOf(k.rateLimitCapacity, k.rateLimitRefillPerSecond)),
     monthlyQuota: k.monthlyQuota,
+    ...rulesOfRow(k),
     expiresAt: iso(k.expiresAt),
     enabled: k.enabled,
     revokedAt: iso(k.revokedAt),

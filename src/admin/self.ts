@@ -3,13 +3,22 @@ import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { tenants } from "../db/schema.ts";
 import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
-import { PERMISSION_SETS } from "../keys/scopes.ts";
+import { PERMISSION_SETS, permissionSetResources, type PermissionSetName } from "../keys/scopes.ts";
 import { loadKey } from "./key-access.ts";
 import { KeySchema, keyView, TenantSchema, tenantView } from "./schemas.ts";
 
 const Me = z.object({ key: KeySchema, tenant: TenantSchema }).openapi("Me");
 const PermissionSets = z
-  .object({ data: z.array(z.object({ name: z.string(), description: z.string(), scopes: z.array(z.string()) })) })
+  .object({
+    data: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        scopes: z.array(z.string()),
+        resources: z.record(z.string(), z.array(z.string())).nullable().openapi({ description: "What a key made from the set may touch (null: every resource)." }),
+      }),
+    ),
+  })
   .openapi("PermissionSets");
 
 const me = defineRoute("authenticated", {
@@ -40,7 +49,12 @@ export const selfRoutes: Endpoint[] = [
   endpoint(permissionSets, (c) =>
     c.json(
       {
-        data: Object.entries(PERMISSION_SETS).map(([name, set]) => ({ name, description: set.description, scopes: [...set.scopes] })),
+        data: Object.entries(PERMISSION_SETS).map(([name, set]) => ({
+          name,
+          description: set.description,
+          scopes: [...set.scopes],
+          resources: permissionSetResources(name as PermissionSetName),
+        })),
       },
       200,
     ),

@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import type { TenantRow } from "../db/schema.ts";
 import { iso, PaginationQuery, TenantId, label, text } from "../http/schemas.ts";
 import { effectiveLimits, PLAN_NAMES, pricePer1kTokens, rateLimitOf } from "../tenants/plans.ts";
+import { cidrList } from "./access-rules-schemas.ts";
 import { RateLimitSchema, RateLimitViewSchema, rateView, rateViewOrNull } from "./rate-limits.ts";
 
 export const PlanSchema = z.enum(PLAN_NAMES).openapi("Plan");
@@ -22,6 +23,9 @@ const price = z
   .max(1000)
   .nullable()
   .openapi({ description: "USD per 1,000 tokens of cost, for cost estimates (analytics, usage); null is the plan's price.", example: 0.0015 });
+// Every key of the tenant is held to these as well as to its own (README "Access rules").
+const allowedIps = cidrList("The only networks any of the tenant's keys may be used from (their own rules apply too). null or left out: any network.");
+const deniedIps = cidrList("Networks none of the tenant's keys may be used from, whatever an allowlist says. null or left out: none.");
 
 export const CreateTenantBody = z
   .object({
@@ -35,6 +39,8 @@ export const CreateTenantBody = z
     monthlyQuota: z.number().int().min(1).optional(),
     maxKeys: z.number().int().min(1).max(100_000).optional(),
     pricePer1kTokens: price.optional(),
+    allowedIps: allowedIps.optional(),
+    deniedIps: deniedIps.optional(),
   })
   .strict()
   .openapi("CreateTenant");
@@ -51,6 +57,8 @@ export const UpdateTenantBody = z
     monthlyQuota: z.number().int().min(1).nullable(),
     maxKeys: z.number().int().min(1).max(100_000).nullable(),
     pricePer1kTokens: price,
+    allowedIps: allowedIps.nullable(),
+    deniedIps: deniedIps.nullable(),
   })
   .partial()
   .strict()
@@ -79,6 +87,8 @@ export const TenantSchema = z
       .number()
       .optional()
       .openapi({ description: "This UTC month's tokens at the current price, in USD (tenant routes; not in /v1/auth/me)." }),
+    allowedIps: allowedIps.nullable(),
+    deniedIps: deniedIps.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -109,6 +119,8 @@ export function tenantView(t: TenantRow, costUsdMonthToDate?: number): z.infer<t
     pricePer1kTokens: pricePer1kTokens(t),
     priceSource: t.pricePer1kTokens === null ? "plan" : "tenant",
     ...(costUsdMonthToDate === undefined ? {} : { costUsdMonthToDate }),
+    allowedIps: t.allowedIps,
+    deniedIps: t.deniedIps,
     createdAt: iso(t.createdAt)!,
     updatedAt: iso(t.updatedAt)!,
   };

@@ -10,6 +10,7 @@ import { Problem } from "../core/problem.ts";
 import { IdParam, TenantId } from "../http/schemas.ts";
 import { pageOf } from "../http/tenant-scope.ts";
 import { publishTenant } from "./publish.ts";
+import { networkChanges } from "./access-rules-schemas.ts";
 import { auditInsert } from "./audit-entry.ts";
 import { CreateTenantBody, TenantList, TenantListQuery, TenantSchema, tenantView, UpdateTenantBody } from "./tenant-schemas.ts";
 import { monthToDateTokens, tenantUsd } from "./usage-cost.ts";
@@ -53,9 +54,9 @@ const updateTenant = defineRoute("platform", {
   method: "patch",
   path: "/v1/tenants/{id}",
   tags: ["Tenants"],
-  summary: "Update a tenant's name, contact, description, plan, limits, price or active flag",
+  summary: "Update a tenant's name, contact, description, plan, limits, price, networks or active flag",
   description:
-    "Deactivating a tenant refuses all of its keys (403 tenant-inactive). `pricePer1kTokens: null` returns to the plan's price; a new price reprices past traffic too (cost figures are estimates at the current price).",
+    "Deactivating a tenant refuses all of its keys (403 tenant-inactive). `allowedIps` and `deniedIps` hold every key of the tenant, on top of each key's own (403 ip-not-allowed); null removes a list. `pricePer1kTokens: null` returns to the plan's price; a new price reprices past traffic too (cost figures are estimates at the current price).",
   request: { params: IdParam(TenantId), body: { required: true, ...jsonContent(UpdateTenantBody) } },
   responses: {
     200: { description: "The updated tenant", ...jsonContent(TenantSchema) },
@@ -92,6 +93,8 @@ export const tenantRoutes: Endpoint[] = [
       monthlyQuota: body.monthlyQuota ?? null,
       maxKeys: body.maxKeys ?? null,
       pricePer1kTokens: body.pricePer1kTokens ?? null,
+      allowedIps: body.allowedIps ?? null,
+      deniedIps: body.deniedIps ?? null,
       active: true,
       createdAt: now,
       updatedAt: now,
@@ -152,6 +155,7 @@ export const tenantRoutes: Endpoint[] = [
     if (body.monthlyQuota !== undefined) changes.monthlyQuota = body.monthlyQuota;
     if (body.maxKeys !== undefined) changes.maxKeys = body.maxKeys;
     if (body.pricePer1kTokens !== undefined) changes.pricePer1kTokens = body.pricePer1kTokens;
+    Object.assign(changes, networkChanges(body));
     const [updated] = await db.batch([
       db.update(tenants).set(changes).where(eq(tenants.id, id)).returning(),
       auditInsert(c, db, { tenantId: id, action: "tenant.update", targetType: "tenant", targetId: id, details: body }, now),

@@ -5,7 +5,8 @@ import ipaddr from "ipaddr.js";
 
 export function clientNetwork(ip: string | null | undefined): string {
   // Canonical forms only: "1.2.3" or "01.2.3.4" would parse (as classful or octal) to another address.
-  if (!ip || !(ipaddr.IPv4.isValidFourPartDecimal(ip) || ipaddr.IPv6.isValid(ip))) return "unknown";
+  // By shape first: the IPv4 check costs ~50 µs on an IPv6 string (it tries every IPv4 form).
+  if (!ip || !(ip.includes(":") ? ipaddr.IPv6.isValid(ip) : ipaddr.IPv4.isValidFourPartDecimal(ip))) return "unknown";
   const addr = ipaddr.process(ip);
   if (addr.kind() === "ipv4") {
     const [a, b, c] = (addr as ipaddr.IPv4).octets;

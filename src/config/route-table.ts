@@ -1,17 +1,29 @@
 // The route table: which paths keygate forwards, to which origin, under which scope, cost, size
 // and time limits. It lives in wrangler.toml ([[vars.PROXY_ROUTES]]), so adding a route is a
-// configuration change (and a test), not code. Validated once per isolate per value.
+// configuration change (and a test), not code. Validated and compiled once per isolate per value.
 import { z } from "@hono/zod-openapi";
 import { ConfigError, perValue } from "../core/per-value.ts";
+import { RESOURCE_TYPE } from "../keys/access-rules.ts";
 import { SCOPES } from "../keys/scopes.ts";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
+/** A `:name` segment stands for exactly one non-empty path segment. */
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+/**
+ * Keys will be restricted to MCP tools by `resources.mcp_tool` (route names are valid resource
+ * ids); a path segment must never be able to stand in for a tool's id.
+ */
+const RESERVED_RESOURCE_TYPES = new Set(["mcp_tool"]);
+
 export const ProxyRouteSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
-    /** A path prefix under /v1: "/v1/query" also matches "/v1/query/explain". */
-    path: z.string().regex(/^\/v1\/[A-Za-z0-9._~\-/]+$/),
+    /**
+     * A path under /v1, matched by whole segments and then as a prefix: "/v1/query" also matches
+     * "/v1/query/explain". A `:name` segment matches any one non-empty segment.
+     */
+    path: z.string().regex(/^\/v1\/[A-Za-z0-9._~\-/:]+$/, "must be a path under /v1/ of A-Z a-z 0-9 . _ ~ - / and :name segments"),
     methods: z.array(z.enum(METHODS)).min(1),
     /** The name of a var holding the origin's base URL (e.g. ORIGIN_QUERY_URL)... */
     origin: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
@@ -26,17 +38,115 @@ export const ProxyRouteSchema = z
     failOpen: z.boolean().default(false),
     /** Requests create an ingest job (D1) that the origin reports on. */
     job: z.boolean().default(false),
+    /** The resource a request touches: its type, and the path parameter holding its id. */
+    resource: z
+      .object({
+        type: z.string().regex(RESOURCE_TYPE, "must be 1-32 of a-z 0-9 _, starting with a letter"),
+        param: z.string(),
+      })
+      .strict()
+      .optional(),
     description: z.string().optional(),
   })
   .strict()
-  .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service");
+  .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service")
+  .superRefine((r, ctx) => {
+    const problem = pathProblem(r);
+    if (problem) ctx.addIssue({ code: "custom", path: [problem.at], message: `route "${r.name}": ${problem.message}` });
+  });
 
 export type ProxyRoute = z.infer<typeof ProxyRouteSchema>;
+
+/** What is wrong with a route's path segments or its resource, if anything. */
+function pathProblem(r: { path: string; resource?: { type: string; param: string } | undefined }): { at: string; message: string } | null {
+  const segments = r.path.split("/").slice(2);
+  const params: string[] = [];
+  for (const [i, segment] of segments.entries()) {
+    if (!segment.includes(":")) continue;
+    const name = segment.slice(1);
+    if (!segment.startsWith(":") || !PARAM_NAME.test(name)) {
+      return { at: "path", message: `${JSON.stringify(segment)} is not a :name segment (a letter, then up to 31 of A-Z a-z 0-9 _)` };
+    }
+    // /v1/:x would take every /v1 path no code route claims, wrong methods on admin paths included.
+    if (i === 0) return { at: "path", message: "the first segment after /v1 must be literal" };
+    if (params.includes(name)) return { at: "path", message: `parameter :${name} appears twice` };
+    params.push(name);
+  }
+  if (r.resource && !params.includes(r.resource.param)) {
+    return { at: "resource", message: `resource.param ${JSON.stringify(r.resource.param)} is not a :name segment of ${r.path}` };
+  }
+  if (r.resource && RESERVED_RESOURCE_TYPES.has(r.resource.type)) {
+    return { at: "resource", message: `resource type ${r.resource.type} is reserved (keys name MCP tools by route name with it)` };
+  }
+  return null;
+}
+
+/** What a request's path is matched against: the route's path with parameter names left out. */
+function shapeOf(path: string): string {
+  return path.replace(/\/:[^/]*/g, "/:");
+}
 
 const TableSchema = z
   .array(ProxyRouteSchema)
   .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "route names must be unique")
-  .refine((rs) => new Set(rs.map((r) => r.path)).size === rs.length, "route paths must be unique");
+  .superRefine((rs, ctx) => {
+    const seen = new Map<string, ProxyRoute>();
+    for (const r of rs) {
+      const first = seen.get(shapeOf(r.path));
+      if (first) {
+        const same = first.path === r.path ? r.path : `${first.path} and ${r.path} differ only in parameter names`;
+        ctx.addIssue({ code: "custom", message: `route paths must be unique: "${first.name}" and "${r.name}" (${same})` });
+        return;
+      }
+      seen.set(shapeOf(r.path), r);
+    }
+  });
+
+/** A route ready to match: its segments, literal or not, and where its parameters are. */
+type Compiled = {
+  route: ProxyRoute;
+  /** path.split("/"): the literal text, or null where a parameter stands. */
+  segments: (string | null)[];
+  /** For a route without parameters: the prefix test, as cheap as a string comparison. */
+  prefix: string | null;
+  /** A path ending in "/" wants one more segment, of any content (as its prefix test did). */
+  open: boolean;
+  params: { name: string; at: number }[];
+};
+
+function compile(route: ProxyRoute): Compiled {
+  const open = route.path.endsWith("/");
+  const parts = (open ? route.path.slice(0, -1) : route.path).split("/");
+  const params: Compiled["params"] = [];
+  const segments = parts.map((s, at) => {
+    if (!s.startsWith(":")) return s;
+    params.push({ name: s.slice(1), at });
+    return null;
+  });
+  return { route, segments, prefix: params.length === 0 ? route.path : null, open, params };
+}
+
+/** Most specific first: more segments, then, segment by segment, a literal before a parameter. */
+function bySpecificity(a: Compiled, b: Compiled): number {
+  const length = (c: Compiled) => c.segments.length + (c.open ? 1 : 0);
+  if (length(a) !== length(b)) return length(b) - length(a);
+  for (let i = 0; i < a.segments.length; i++) {
+    const rank = (c: Compiled) => (i < c.segments.length ? (c.segments[i] === null ? 1 : 0) : 2);
+    if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  }
+  return Number(a.open) - Number(b.open);
+}
+
+const compiledTables = new WeakMap<readonly ProxyRoute[], Compiled[]>();
+
+function compiledOf(routes: readonly ProxyRoute[]): Compiled[] {
+  let compiled = compiledTables.get(routes);
+  if (!compiled) {
+    compiled = routes.map(compile).sort(bySpecificity);
+    compiledTables.set(routes, compiled);
+  }
+  return compiled;
+}
 
 const parseTable = perValue((source: unknown): ProxyRoute[] => {
   let raw: unknown = source ?? [];
@@ -53,15 +163,40 @@ const parseTable = perValue((source: unknown): ProxyRoute[] => {
     const where = first.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
     throw new ConfigError(`PROXY_ROUTES${where}`, first.message);
   }
-  // Longest prefix first, so matchRoute finds the most specific route.
-  return parsed.data.sort((a, b) => b.path.length - a.path.length);
+  // The table in matching order, compiled now so that no request pays for it.
+  const compiled = compiledOf(parsed.data);
+  const routes = compiled.map((c) => c.route);
+  compiledTables.set(routes, compiled);
+  return routes;
 });
 
-/** The configured routes, longest prefix first. A broken table is a deploy error, said loudly. */
+/** The configured routes, most specific first. A broken table is a deploy error, said loudly. */
 export function routeTable(env: { PROXY_ROUTES?: unknown }): ProxyRoute[] {
   return parseTable(env.PROXY_ROUTES);
 }
 
-export function matchRoute(routes: ProxyRoute[], path: string): ProxyRoute | null {
-  return routes.find((r) => path === r.path || path.startsWith(r.path.endsWith("/") ? r.path : r.path + "/")) ?? null;
+/** A matched route and its parameters' segments, as sent (still percent-encoded). */
+export type RouteMatch = { route: ProxyRoute; params: Readonly<Record<string, string>> };
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The most specific route whose segments match the path's first ones; `path` is a URL's pathname. */
+export function matchRoute(routes: readonly ProxyRoute[], path: string): RouteMatch | null {
+  let parts: string[] | undefined;
+  next: for (const c of compiledOf(routes)) {
+    if (c.prefix !== null) {
+      if (path === c.prefix || path.startsWith(c.open ? c.prefix : c.prefix + "/")) return { route: c.route, params: NO_PARAMS };
+      continue;
+    }
+    parts ??= path.split("/");
+    if (parts.length < c.segments.length + (c.open ? 1 : 0)) continue;
+    for (let i = 0; i < c.segments.length; i++) {
+      const want = c.segments[i];
+      if (want === null ? parts[i] === "" : parts[i] !== want) continue next;
+    }
+    const params: Record<string, string> = {};
+    for (const { name, at } of c.params) params[name] = parts[at]!;
+    return { route: c.route, params };
+  }
+  return null;
 }

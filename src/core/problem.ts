@@ -15,6 +15,8 @@ export const PROBLEMS = {
   "disabled-key": { status: 401, title: "API key disabled", challenge: "invalid_token" },
   "tenant-inactive": { status: 403, title: "Tenant inactive" },
   "insufficient-scope": { status: 403, title: "Insufficient scope", challenge: "insufficient_scope" },
+  "insufficient-resource": { status: 403, title: "Resource not allowed for this key" },
+  "ip-not-allowed": { status: 403, title: "Client address not allowed for this key" },
   "invalid-request": { status: 400, title: "Invalid request", challenge: "invalid_request" },
   "bad-request": { status: 400, title: "Bad request" },
   "validation-failed": { status: 422, title: "Validation failed" },

@@ -24,6 +24,9 @@ export const tenants = sqliteTable(
     maxKeys: integer("max_keys"),
     /** USD per 1,000 tokens of cost; null means the plan's price. */
     pricePer1kTokens: real("price_per_1k_tokens"),
+    /** CIDR lists every key of the tenant is also held to (keys/access-rules.ts); null: none. */
+    allowedIps: text("allowed_ips", { mode: "json" }).$type<string[]>(),
+    deniedIps: text("denied_ips", { mode: "json" }).$type<string[]>(),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -46,6 +49,11 @@ export const apiKeys = sqliteTable(
     rateLimitRefillPerSecond: real("rate_limit_refill_per_second"),
     monthlyQuota: integer("monthly_quota"),
     expiresAt: integer("expires_at"),
+    /** Per resource type, the ids the key may touch (keys/access-rules.ts); null: every resource. */
+    resources: text("resources", { mode: "json" }).$type<Record<string, string[]>>(),
+    /** CIDR lists (keys/access-rules.ts); null: no rule. */
+    allowedIps: text("allowed_ips", { mode: "json" }).$type<string[]>(),
+    deniedIps: text("denied_ips", { mode: "json" }).$type<string[]>(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     revokedAt: integer("revoked_at"),
     revokedBy: text("revoked_by"),

@@ -1,4 +1,5 @@
 import type { Stores } from "../db/client.ts";
+import type { ResourceRef } from "../keys/access-rules.ts";
 import type { KeySnapshot } from "../keys/snapshot.ts";
 import type { Principal } from "../keys/verify.ts";
 import type { RoutePolicy } from "./route.ts";
@@ -18,6 +19,8 @@ export type AppEnv = {
     route: RoutePolicy;
     /** Set by the admission stage when it ran: the request was limited there. */
     admitted?: boolean;
+    /** The resource the matched route names in this request's path (`resource` in the route table). */
+    resource?: ResourceRef;
     /** Tokens the request spent (admission or charge-unadmitted); read by the outcome stage. */
     charged?: number;
     /** The key a refusal of authentication was about, when it was a real key (revoked, expired, …). */

@@ -26,6 +26,8 @@ export type RoutePolicy = {
   failOpen: boolean;
   /** The route as usage reports name it ("/v1/keys/:id", or a table route's path). */
   usageName: string;
+  /** The path parameter naming the resource a request touches (route-table routes that declare one). */
+  resource?: { type: string; param: string };
   body: BodyPolicy;
 };
 

@@ -1,3 +1,5 @@
+import type { Resources } from "./access-rules.ts";
+
 export const SCOPES = ["jobs:read", "jobs:write", "jobs:report", "query", "admin", "metrics", "platform", "*"] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -45,6 +47,15 @@ export const PERMISSION_SETS = {
     description: "Everything a tenant can do, including managing its own keys.",
     scopes: ["jobs:read", "jobs:write", "query", "admin"],
   },
-} as const satisfies Record<string, { description: string; scopes: readonly Scope[] }>;
+} as const satisfies Record<string, PermissionSet>;
+
+/** `resources`: what a key made from the set may touch unless its creator says otherwise. */
+type PermissionSet = { description: string; scopes: readonly Scope[]; resources?: Readonly<Record<string, readonly string[]>> };
 
 export type PermissionSetName = keyof typeof PERMISSION_SETS;
+
+/** The set's resources as a fresh map for a new key's row, or null when it restricts none. */
+export function permissionSetResources(name: PermissionSetName): Resources | null {
+  const set: PermissionSet = PERMISSION_SETS[name];
+  return set.resources ? Object.fromEntries(Object.entries(set.resources).map(([type, ids]) => [type, [...ids]])) : null;
+}

@@ -1,6 +1,7 @@
 // The shapes the caches hold: exactly what verification needs, nothing it doesn't.
 import { PLATFORM_SLUG } from "../tenants/plans.ts";
 import type { ApiKeyRow, KeySecretRow, TenantRow } from "../db/schema.ts";
+import type { KeyRules, NetworkRules } from "./access-rules.ts";
 import { effectiveLimits, rateLimitOf, type PlanName, type RateLimit } from "../tenants/plans.ts";
 
 export type KeySnapshot = {
@@ -18,6 +19,8 @@ export type KeySnapshot = {
   secretExpiresAt: number | null;
   rateLimit: RateLimit | null;
   monthlyQuota: number | null;
+  /** Resources and networks (absent in copies cached before rules existed: none). */
+  rules?: KeyRules;
 };
 
 export type TenantSnapshot = {
@@ -31,6 +34,8 @@ export type TenantSnapshot = {
   /** The bucket its keys share (absent in copies cached before it existed: no shared bucket). */
   tenantRateLimit?: RateLimit;
   monthlyQuota: number | null;
+  /** Networks every key of the tenant is held to (absent in older copies: none). */
+  network?: NetworkRules;
 };
 
 export function keySnapshot(key: ApiKeyRow, secret: KeySecretRow): KeySnapshot {
@@ -47,6 +52,7 @@ export function keySnapshot(key: ApiKeyRow, secret: KeySecretRow): KeySnapshot {
     secretExpiresAt: secret.expiresAt,
     rateLimit: rateLimitOf(key.rateLimitCapacity, key.rateLimitRefillPerSecond),
     monthlyQuota: key.monthlyQuota,
+    rules: rulesOfRow(key),
   };
 }
 
@@ -60,5 +66,10 @@ export function tenantSnapshot(t: TenantRow): TenantSnapshot {
     rateLimit: limits.rateLimit,
     tenantRateLimit: limits.tenantRateLimit,
     monthlyQuota: limits.monthlyQuota,
+    network: { allowedIps: t.allowedIps, deniedIps: t.deniedIps },
   };
+}
+
+export function rulesOfRow(key: Pick<ApiKeyRow, "resources" | "allowedIps" | "deniedIps">): KeyRules {
+  return { resources: key.resources, allowedIps: key.allowedIps, deniedIps: key.deniedIps };
 }

@@ -13,6 +13,7 @@ import { type Bucket, type Leases, liveLeases, refillBelowLeases, secondsUntil }
 import { LEASE_MS, MAX_LEASE_FRACTION, USAGE_FLUSH_DELAY_MS } from "./lease-policy.ts";
 import { monthOf, secondsToMonthEnd } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthRefusal, AuthState, BucketView, LimitRefusal, LimitView, QuotaView, TenantShare } from "./protocol.ts";
+import { refuseByRules } from "./rule-check.ts";
 import { drainUsage } from "./usage-flush.ts";
 import { acceptUsage } from "./usage-inbox.ts";
 import type { UsageReport } from "./usage.ts";
@@ -82,6 +83,8 @@ export class KeyLimiter extends DurableObject<Env> {
     if (req.scope !== null && isScope(req.scope) && !grants(auth.scopes, req.scope)) {
       return refuse({ ok: false, reason: "scope", scopes: auth.scopes });
     }
+    const ruled = refuseByRules(auth.rules, req);
+    if (ruled) return refuse(ruled);
     if (bucket.tokens < req.cost) {
       return refuse(this.limitRefusal("burst", bucket, req, now, secondsUntil(bucket, req.limit, req.cost) * 1000));
     }
@@ -133,7 +136,7 @@ export class KeyLimiter extends DurableObject<Env> {
     }
 
     const view = this.view(this.kv.get<Bucket>("bucket")!, req, month, now, tenantQuota, tenantBucket);
-    return { ok: true, leaseId, granted: grant, leaseMs: LEASE_MS, scopes: auth.scopes, ...view };
+    return { ok: true, leaseId, granted: grant, leaseMs: LEASE_MS, scopes: auth.scopes, rules: auth.rules, ...view };
   }
 
   /** Usage from an isolate that has no lease to ask for right now. */
@@ -270,7 +273,7 @@ export class KeyLimiter extends DurableObject<Env> {
 }
 
 function stripIdentity(s: AuthState & Partial<Identity>): AuthState {
-  return { version: s.version, revokedAt: s.revokedAt, enabled: s.enabled, expiresAt: s.expiresAt, scopes: s.scopes, secrets: s.secrets };
+  return { version: s.version, revokedAt: s.revokedAt, enabled: s.enabled, expiresAt: s.expiresAt, scopes: s.scopes, secrets: s.secrets, rules: s.rules };
 }
 
 /** Revocation is permanent: no later state, whatever its version or clock, undoes it. */

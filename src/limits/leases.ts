@@ -7,15 +7,17 @@ import { BoundedMap } from "../core/bounded-map.ts";
 import { deadline } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
 import { grants, isScope } from "../keys/scopes.ts";
+import { NO_RULES, type KeyRules } from "../keys/access-rules.ts";
 import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
 import { MAX_KEYS_PER_ISOLATE } from "./isolate-bounds.ts";
 import { LEASE_MS, LIMITER_TIMEOUT_MS, MAX_LEASE_TOKENS, MAX_REFUSAL_CACHE_MS, RENEW_AT_FRACTION } from "./lease-policy.ts";
 import { monthOf } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthState, LimitRefusal, LimitView, Returned } from "./protocol.ts";
+import { refuseByRules, type Where } from "./rule-check.ts";
 import { countTraffic, rateOf, resetTraffic, trafficSize } from "./traffic.ts";
 import { pendingUsageSize, takeUsage } from "./usage-buffer.ts";
 
-type Lease = { id: string; tokens: number; granted: number; expiresAt: number; msLeased: number; month: string; scopes: string[]; view: LimitView };
+type Lease = { id: string; tokens: number; granted: number; expiresAt: number; msLeased: number; month: string; scopes: string[]; rules?: KeyRules; view: LimitView };
 
 // Per key, bounded (isolate-bounds.ts). A dropped lease or orphan only strands tokens until the
 // object's lease ends (LEASE_MS); a dropped refusal or in-flight call costs one more object call.
@@ -87,6 +89,7 @@ export function authStateOf(key: KeySnapshot): AuthState {
     expiresAt: key.expiresAt,
     scopes: key.scopes,
     secrets: { [key.hash]: key.secretExpiresAt },
+    rules: key.rules,
   };
 }
 
@@ -94,11 +97,11 @@ export function authStateOf(key: KeySnapshot): AuthState {
  * Admit one request of `cost` tokens for a route needing `scope`: from the lease if it can,
  * otherwise through the key's object. Concurrent requests of this isolate share one call.
  */
-export async function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number): Promise<Decision> {
+export async function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where = {}): Promise<Decision> {
   countTraffic(key.keyId, Date.now());
   for (let round = 0; round < 4; round++) {
     const now = Date.now();
-    const local = fromLease(key.keyId, scope, cost, now);
+    const local = fromLease(key.keyId, scope, cost, now, where);
     if (local) {
       if (endingSoon(key.keyId, now)) renewInBackground(access, key, tenant);
       return local;
@@ -109,7 +112,16 @@ export async function admitRequest(access: LimiterAccess, key: KeySnapshot, tena
     if (!running) break;
     await running.catch(() => undefined);
   }
-  return callObject(access.limiter(), key, tenant, scope, cost);
+  return callObject(access.limiter(), key, tenant, scope, cost, where);
+}
+
+/**
+ * The key's rules as fresh as this isolate knows them: its lease's (the object's, at most LEASE_MS
+ * old) when it holds one, else the cached copy's. For the stages that refuse before admission.
+ */
+export function currentRules(key: KeySnapshot, now = Date.now()): KeyRules {
+  const lease = leases.get(key.keyId);
+  return (lease && lease.expiresAt > now ? lease.rules : undefined) ?? key.rules ?? NO_RULES;
 }
 
 function endingSoon(keyId: string, now: number): boolean {
@@ -173,27 +185,29 @@ function giveUp(keyId: string): void {
 }
 
 function lease(result: Extract<AcquireResult, { ok: true }>, tokens: number, now: number): Lease {
-  return { id: result.leaseId, tokens, granted: tokens, expiresAt: now + result.leaseMs, msLeased: result.leaseMs, month: monthOf(now), scopes: result.scopes, view: result };
+  return { id: result.leaseId, tokens, granted: tokens, expiresAt: now + result.leaseMs, msLeased: result.leaseMs, month: monthOf(now), scopes: result.scopes, rules: result.rules, view: result };
 }
 
-function fromLease(keyId: string, scope: string | null, cost: number, now: number): Decision | null {
+function fromLease(keyId: string, scope: string | null, cost: number, now: number, where: Where): Decision | null {
   const lease = leases.get(keyId);
   if (!lease || lease.expiresAt <= now) return null;
   // The lease's scopes are the object's, at most LEASE_MS old: decide scope here, spend nothing.
   if (scope !== null && isScope(scope) && !grants(lease.scopes, scope)) return { ok: false, reason: "scope", scopes: lease.scopes };
+  const ruled = refuseByRules(lease.rules, where);
+  if (ruled) return ruled;
   if (lease.tokens < cost) return null;
   lease.tokens -= cost;
   return { ok: true, view: lease.view, remaining: lease.view.tokens + lease.tokens };
 }
 
-async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number): Promise<Decision> {
+async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where): Promise<Decision> {
   const now = Date.now();
   const generation = changes;
   const old = leases.get(key.keyId);
   leases.delete(key.keyId);
   const returned = old && old.tokens > 0 ? { leaseId: old.id, tokens: old.tokens, month: old.month } : (orphans.get(key.keyId) ?? null);
   if (returned && !old) orphans.delete(key.keyId);
-  const call = acquire(limiter, key, tenant, { scope, cost, returned, now });
+  const call = acquire(limiter, key, tenant, { scope, cost, returned, now, where });
   inflight.set(key.keyId, call);
   let result: AcquireResult;
   try {
@@ -211,7 +225,7 @@ async function callObject(limiter: Limiter, key: KeySnapshot, tenant: TenantSnap
   if (changes !== generation) {
     // The key changed here while the call was out: keep nothing from it, ask again.
     if (leftover > 0) orphans.set(key.keyId, { leaseId: result.leaseId, tokens: leftover, month: monthOf(now) });
-    return callObject(limiter, key, tenant, scope, cost);
+    return callObject(limiter, key, tenant, scope, cost, where);
   }
   refusals.delete(key.keyId);
   if (leftover > 0) leases.set(key.keyId, lease(result, leftover, now));
@@ -223,7 +237,7 @@ function acquire(
   limiter: Limiter,
   key: KeySnapshot,
   tenant: TenantSnapshot,
-  call: { scope: string | null; cost: number; returned: Returned | null; now: number },
+  call: { scope: string | null; cost: number; returned: Returned | null; now: number; where?: Where },
 ): Promise<AcquireResult> {
   const limit = key.rateLimit ?? tenant.rateLimit;
   return deadline(
@@ -237,6 +251,8 @@ function acquire(
       tenantQuota: tenant.monthlyQuota,
       tenantLimit: tenant.tenantRateLimit ?? null,
       scope: call.scope,
+      ip: call.where?.ip ?? null,
+      resource: call.where?.resource ?? null,
       cost: call.cost,
       want: wanted(key.keyId, Math.max(call.cost, 1), limit.capacity, call.now),
       returned: call.returned,

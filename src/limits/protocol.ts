@@ -1,6 +1,8 @@
 // What an isolate and a key's Durable Object say to each other. Denials are results, not throws
 // (a throwing RPC method leaks an unhandled rejection in the test runner: workers-sdk #14736).
 import type { ApiKeyRow, KeySecretRow } from "../db/schema.ts";
+import type { KeyRules, ResourceRef } from "../keys/access-rules.ts";
+import { rulesOfRow } from "../keys/snapshot.ts";
 import type { RateLimit } from "../tenants/plans.ts";
 import type { UsageReport } from "./usage.ts";
 
@@ -13,6 +15,8 @@ export type AuthState = {
   scopes: string[];
   /** Secret hash → the deadline a roll gave it (null: no deadline). */
   secrets: Record<string, number | null>;
+  /** Resources and networks (absent from objects and caches older than rules: none). */
+  rules?: KeyRules;
 };
 
 /** The state pushed to a key's object (`configure`) after an admin change, as D1 holds it. */
@@ -26,6 +30,7 @@ export function authStateOfRow(key: ApiKeyRow, secrets: Pick<KeySecretRow, "hash
     expiresAt: key.expiresAt,
     scopes: key.scopes,
     secrets: Object.fromEntries(secrets.map((s) => [s.hash, s.expiresAt])),
+    rules: rulesOfRow(key),
   };
 }
 
@@ -45,6 +50,9 @@ export type AcquireRequest = {
   tenantLimit: RateLimit | null;
   /** The scope the route needs (null: any valid key). Checked before anything is spent. */
   scope: string | null;
+  /** The client's address and the resource the request touches: the key's rules are checked too. */
+  ip?: string | null;
+  resource?: ResourceRef | null;
   cost: number;
   /** How many tokens the isolate would like to hold for the lease (≥ cost). */
   want: number;
@@ -70,7 +78,7 @@ export type BucketView = { limit: RateLimit; tokens: number; nextTokenSeconds: n
 
 export type AuthRefusal = "revoked" | "disabled" | "expired" | "unknown-secret";
 
-export type Grant = { ok: true; leaseId: string; granted: number; leaseMs: number; scopes: string[] } & LimitView;
+export type Grant = { ok: true; leaseId: string; granted: number; leaseMs: number; scopes: string[]; rules?: KeyRules } & LimitView;
 
 /** burst: the key's bucket; tenant: the bucket the tenant's keys share; month: a monthly quota. */
 export type LimitRefusal = { ok: false; reason: "burst" | "tenant" | "month"; retryAfterMs: number } & LimitView;
@@ -80,6 +88,9 @@ export type AcquireResult =
   | LimitRefusal
   | { ok: false; reason: AuthRefusal }
   | { ok: false; reason: "scope"; scopes: string[] }
+  /** The key's own rules refuse the client's network or the resource. */
+  | { ok: false; reason: "ip"; verdict: "denied" | "not-allowed" | "no-address" }
+  | { ok: false; reason: "resource"; type: string }
   /** The tenant's object could not be reached: nothing was spent. */
   | { ok: false; reason: "unavailable" };
 

@@ -10,6 +10,26 @@ export type Refusal = Exclude<Decision, { ok: true } | { reason: "unavailable" }
 
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
+/** The client's network is refused by the key's or its tenant's rules (`verdict` stays in the log). */
+export function ipNotAllowed(verdict: "denied" | "not-allowed" | "no-address", cause: string): Problem {
+  return new Problem("ip-not-allowed", {
+    detail:
+      verdict === "no-address"
+        ? "This API key may only be used from allowed networks, and the request's client address is unknown."
+        : "This API key may not be used from the request's client address.",
+    cause: `${cause} network=${verdict}`,
+  });
+}
+
+/** The resource type is named, never the ids the key may touch. */
+export function insufficientResource(type: string, cause: string): Problem {
+  return new Problem("insufficient-resource", {
+    detail: `This API key may not access this ${type}.`,
+    extensions: { "resource-type": type },
+    cause,
+  });
+}
+
 /** The key's object could not be reached and the route does not fail open. */
 export function limiterUnavailable(): Problem {
   return new Problem("limiter-unavailable", {
@@ -33,6 +53,10 @@ export function refusalProblem(key: KeySnapshot, decision: Refusal, scope: strin
         : new Problem(`${decision.reason}-key`, { detail: `The API key is ${decision.reason}.`, cause });
     case "scope":
       return insufficientScope(scope ?? "", key.keyId, "limiter");
+    case "ip":
+      return ipNotAllowed(decision.verdict, cause);
+    case "resource":
+      return insufficientResource(decision.type, cause);
     case "burst":
     case "tenant":
     case "month": {

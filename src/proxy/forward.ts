@@ -7,7 +7,7 @@ import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
 import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
-import { contentDigest, loadSigning, signedComponents, signRequest } from "./signing.ts";
+import { contentDigest, loadSigning, RESOURCE_HEADER, signedComponents, signRequest } from "./signing.ts";
 
 /** A signature is good for this long: the origin's replay window. */
 export const SIGNATURE_TTL_S = 60;
@@ -49,6 +49,9 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
   headers.set("x-keygate-scopes", key.scopes.join(" "));
   headers.set("x-keygate-environment", key.environment);
   if (opts.jobId) headers.set("x-keygate-job-id", opts.jobId);
+  // Set by the route match only for a valid id; a client's own X-Keygate-Resource was dropped above.
+  const resource = c.var.resource;
+  if (resource) headers.set(RESOURCE_HEADER, `${resource.type}=${resource.id}`);
   if (opts.body) headers.set("content-digest", await contentDigest(opts.body));
 
   let signing;
@@ -64,7 +67,7 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
     created,
     expires: created + SIGNATURE_TTL_S,
     nonce: crypto.randomUUID(),
-    components: signedComponents(opts.body !== null, opts.jobId !== undefined),
+    components: signedComponents(opts.body !== null, opts.jobId !== undefined, resource !== undefined),
   });
   headers.set("signature-input", signature["Signature-Input"]);
   headers.set("signature", signature.Signature);

@@ -2,13 +2,32 @@
 // tests) covers configured routes exactly like code routes.
 import { problemContent } from "../http/route.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
+import { RESOURCE_ID } from "../keys/access-rules.ts";
 
 const problem = problemContent;
+
+/** `/v1/agents/:agentId` as OpenAPI writes it, `/v1/agents/{agentId}`, with its path parameters. */
+function openApiPath(route: ProxyRoute): { path: string; parameters: object[] } {
+  const parameters: object[] = [];
+  const path = route.path.replace(/\/:([A-Za-z][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const resource = route.resource?.param === name ? route.resource : undefined;
+    parameters.push({
+      name,
+      in: "path",
+      required: true,
+      ...(resource ? { description: `The ${resource.type}'s id, forwarded signed as X-Keygate-Resource: ${resource.type}=<id>.` } : {}),
+      schema: resource ? { type: "string", pattern: RESOURCE_ID.source, maxLength: 128 } : { type: "string", minLength: 1 },
+    });
+    return `/{${name}}`;
+  });
+  return { path, parameters };
+}
 
 export function addProxyRoutes<D extends { paths?: object }>(doc: D, routes: ProxyRoute[]): D {
   const paths = (doc.paths ??= {}) as Record<string, Record<string, unknown>>;
   for (const route of routes) {
-    const item: Record<string, unknown> = (paths[route.path] ??= {});
+    const { path, parameters } = openApiPath(route);
+    const item: Record<string, unknown> = (paths[path] ??= {});
     for (const method of route.methods) {
       item[method.toLowerCase()] = {
         operationId: `${route.name}-${method.toLowerCase()}`.replace(/-(\w)/g, (_, ch: string) => ch.toUpperCase()),
@@ -17,9 +36,11 @@ export function addProxyRoutes<D extends { paths?: object }>(doc: D, routes: Pro
         description: `Forwarded with the credential stripped and an RFC 9421 signature. Cost ${route.cost}, body ≤ ${route.maxBodyBytes} bytes (${route.contentTypes.join(", ")}), origin timeout ${route.timeoutMs} ms.${route.job ? " Creates a job; accepts Idempotency-Key." : ""}`,
         "x-keygate-scope": route.scope,
         security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
+        ...(parameters.length > 0 || route.job
+          ? { parameters: [...parameters, ...(route.job ? [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } }] : [])] }
+          : {}),
         ...(route.job
           ? {
-              parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } }],
               requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/IngestRequest" } } } },
             }
           : { requestBody: { required: false, content: Object.fromEntries(route.contentTypes.map((t) => [t, { schema: {} }])) } }),
@@ -27,9 +48,11 @@ export function addProxyRoutes<D extends { paths?: object }>(doc: D, routes: Pro
           ...(route.job
             ? { 202: { description: "Job created and forwarded", content: { "application/json": { schema: { $ref: "#/components/schemas/Job" } } } } }
             : { 200: { description: "The origin's response, passed through (any status)" } }),
-          400: problem("Bad request: an API key in the URL or in a header other than Authorization / X-API-Key, an ambiguous path"),
+          400: problem(
+            `Bad request: an API key in the URL or in a header other than Authorization / X-API-Key, an ambiguous path${route.resource ? `, a malformed ${route.resource.type} id` : ""}`,
+          ),
           401: problem("Missing or invalid API key"),
-          403: problem("Insufficient scope"),
+          403: problem(route.resource ? `Insufficient scope, or the key may not use this ${route.resource.type}` : "Insufficient scope"),
           405: problem("Method not allowed"),
           413: problem("Body too large"),
           415: problem("Unsupported content type"),

@@ -19,24 +19,29 @@ export const IDENTITY_HEADERS = [
 ] as const;
 
 export const JOB_HEADER = "x-keygate-job-id";
+/** `<type>=<id>`: the resource a route-table route admitted the request for (route `resource`). */
+export const RESOURCE_HEADER = "x-keygate-resource";
 
 /** The covered components of a forwarded request, in the order they are signed. */
-export function signedComponents(hasBody: boolean, hasJob: boolean): readonly string[] {
-  return COMPONENTS[Number(hasBody) * 2 + Number(hasJob)]!;
+export function signedComponents(hasBody: boolean, hasJob: boolean, hasResource = false): readonly string[] {
+  return COMPONENTS[Number(hasBody) * 4 + Number(hasJob) * 2 + Number(hasResource)]!;
 }
 
-// The four lists signedComponents can answer, built once: they are signed on every request.
+// The eight lists signedComponents can answer, built once: they are signed on every request.
 const COMPONENTS = [false, true].flatMap((hasBody) =>
-  [false, true].map((hasJob) =>
-    Object.freeze([
-      "@method",
-      "@authority",
-      "@path",
-      "@query",
-      ...(hasBody ? ["content-digest"] : []),
-      ...IDENTITY_HEADERS,
-      ...(hasJob ? [JOB_HEADER] : []),
-    ]),
+  [false, true].flatMap((hasJob) =>
+    [false, true].map((hasResource) =>
+      Object.freeze([
+        "@method",
+        "@authority",
+        "@path",
+        "@query",
+        ...(hasBody ? ["content-digest"] : []),
+        ...IDENTITY_HEADERS,
+        ...(hasJob ? [JOB_HEADER] : []),
+        ...(hasResource ? [RESOURCE_HEADER] : []),
+      ]),
+    ),
   ),
 );
 

@@ -1,9 +1,12 @@
 // The route table's routes (config/route-table.ts), mounted after every code route on /v1/*: the
-// match declares the table route's policy, then the same per-route stages as any code route run,
-// then the request is forwarded (or, for job routes, the ingest flow runs).
+// match declares the table route's policy (and the resource the path names), then the same
+// per-route stages as any code route run, then the request is forwarded (or, for job routes, the
+// ingest flow runs).
 import type { Context, MiddlewareHandler } from "hono";
+import { decodeLeniently } from "../core/percent.ts";
 import { Problem } from "../core/problem.ts";
 import { matchRoute, routeTable, type ProxyRoute } from "../config/route-table.ts";
+import { RESOURCE_ID } from "../keys/access-rules.ts";
 import type { AppEnv } from "../http/context.ts";
 import type { RoutePolicy } from "../http/route.ts";
 import { withIdempotency } from "../jobs/idempotency.ts";
@@ -20,7 +23,9 @@ function policyOf(route: ProxyRoute): RoutePolicy {
       access: route.scope,
       cost: route.cost,
       failOpen: route.failOpen,
+      // The pattern, never the ids in it: usage and analytics keep one row per route.
       usageName: route.path,
+      ...(route.resource ? { resource: route.resource } : {}),
       body: { kind: "forwarded", contentTypes: route.contentTypes, maxBytes: route.maxBodyBytes },
     };
     policies.set(route, policy);
@@ -29,22 +34,35 @@ function policyOf(route: ProxyRoute): RoutePolicy {
   return policy;
 }
 
-/** Finds the table route for the path (or passes on: 404) and declares its policy. */
+/** Finds the table route for the path (or passes on: 404), declares its policy and the resource it names. */
 export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
   // The parsed URL's path, the one forwarded and signed (Hono's c.req.path is percent-decoded).
-  const route = matchRoute(routeTable(c.env), c.get("url").pathname);
-  if (!route) return c.notFound(); // not ours either: 404 (or 405 for a code route's path)
+  const match = matchRoute(routeTable(c.env), c.get("url").pathname);
+  if (!match) return c.notFound(); // not ours either: 404 (or 405 for a code route's path)
+  const { route } = match;
   const method = c.req.method === "HEAD" ? "GET" : c.req.method;
   if (!(route.methods as string[]).includes(method)) {
     throw new Problem("method-not-allowed", { detail: `Use ${route.methods.join(", ")}.`, headers: { Allow: route.methods.join(", ") } });
   }
   c.set("route", policyOf(route));
+  if (route.resource) {
+    // url-hygiene already refused encoded separators, dots and `%25`: one round decodes it all.
+    const id = decodeLeniently(match.params[route.resource.param]!);
+    // Set only when it is an id. One that is not is refused by the handler, after the scope check
+    // (as a code route's malformed {id} is), and no stage ever sees it as a resource.
+    if (RESOURCE_ID.test(id)) c.set("resource", { type: route.resource.type, id });
+  }
   await next();
 };
 
 /** The handler: the body read within the route's limit, then forwarded or made a job. */
 export async function forwardTableRoute(c: Context<AppEnv>): Promise<Response> {
   const route = matched.get(c.var.route)!;
+  if (route.resource && !c.var.resource) {
+    throw new Problem("bad-request", {
+      detail: `The path does not name a valid ${route.resource.type} id: 1 to 128 of A-Z a-z 0-9 . _ : ~ @ - (percent-encoded or not).`,
+    });
+  }
   const body = await readBoundedBody(c.req.raw, route.maxBodyBytes);
   if (!route.job) return forwardToOrigin(c, route, { body });
   return withIdempotency(c, body, () => ingest(c, route, body));

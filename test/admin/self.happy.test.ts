@@ -53,7 +53,7 @@ describe("GET /v1/permission-sets", () => {
     const { data } = await json(res);
     const byName = Object.fromEntries(data.map((s: any) => [s.name, s]));
     for (const name of ["read_only", "ingest_pipeline", "full_access"]) {
-      expect(byName[name]).toEqual({ name, description: expect.any(String), scopes: [...PERMISSION_SETS[name as keyof typeof PERMISSION_SETS].scopes] });
+      expect(byName[name]).toEqual({ name, description: expect.any(String), scopes: [...PERMISSION_SETS[name as keyof typeof PERMISSION_SETS].scopes], resources: null });
     }
     expect(byName.full_access.scopes).toContain("admin");
     for (const set of data) expect(set.scopes).not.toEqual(expect.arrayContaining(["platform"]));

@@ -31,6 +31,40 @@ describe("the route table", () => {
   });
 });
 
+const agents = { ...route, name: "agents", path: "/v1/agents/:agentId", resource: { type: "agent", param: "agentId" } };
+
+describe("route-table parameters and resources", () => {
+  it.each([
+    [{ ...route, path: "/v1/agents/:1st" }, /^PROXY_ROUTES\[0\]\.path: route "q": ":1st" is not a :name segment/],
+    [{ ...route, path: "/v1/agents/:" }, /^PROXY_ROUTES\[0\]\.path: route "q": ":" is not a :name segment/],
+    [{ ...route, path: `/v1/agents/:${"a".repeat(33)}` }, /^PROXY_ROUTES\[0\]\.path: route "q": .* is not a :name segment/],
+    [{ ...route, path: "/v1/agents/:agent-id" }, /^PROXY_ROUTES\[0\]\.path: route "q": ":agent-id" is not a :name segment/],
+    [{ ...route, path: "/v1/agents/a:b" }, /^PROXY_ROUTES\[0\]\.path: route "q": "a:b" is not a :name segment/],
+    [{ ...route, path: "/v1/:anything" }, /^PROXY_ROUTES\[0\]\.path: route "q": the first segment after \/v1 must be literal/],
+    [{ ...route, path: "/v1/x/:id/y/:id" }, /^PROXY_ROUTES\[0\]\.path: route "q": parameter :id appears twice/],
+    [{ ...route, path: "/v1/agents/{agentId}" }, /^PROXY_ROUTES\[0\]\.path: must be a path under \/v1\//],
+    [{ ...agents, resource: { type: "agent", param: "id" } }, /^PROXY_ROUTES\[0\]\.resource: route "agents": resource\.param "id" is not a :name segment of \/v1\/agents\/:agentId/],
+    [{ ...agents, path: "/v1/agents" }, /^PROXY_ROUTES\[0\]\.resource: route "agents": resource\.param "agentId" is not a :name segment/],
+    [{ ...agents, resource: { type: "Agent", param: "agentId" } }, /^PROXY_ROUTES\[0\]\.resource\.type: must be 1-32 of a-z/],
+    [{ ...agents, resource: { type: "agent.x", param: "agentId" } }, /^PROXY_ROUTES\[0\]\.resource\.type: /],
+    [{ ...agents, resource: { type: "agent" } }, /^PROXY_ROUTES\[0\]\.resource\.param: /],
+    [{ ...agents, resource: { type: "agent", param: "agentId", extra: 1 } }, /^PROXY_ROUTES\[0\]\.resource: /],
+    [{ ...agents, resource: { type: "mcp_tool", param: "agentId" } }, /^PROXY_ROUTES\[0\]\.resource: route "agents": resource type mcp_tool is reserved/],
+  ])("names the route and what is wrong: %j", (value, message) => {
+    expect(() => routeTable({ PROXY_ROUTES: [value] })).toThrow(ConfigError);
+    expect(() => routeTable({ PROXY_ROUTES: [value] })).toThrow(message);
+  });
+
+  it("two paths that differ only in their parameters' names are one path: refused, both routes named", () => {
+    const renamed = { ...agents, name: "agents-2", path: "/v1/agents/:id", resource: { type: "agent", param: "id" } };
+    expect(() => routeTable({ PROXY_ROUTES: [agents, renamed] })).toThrow(
+      /^PROXY_ROUTES: route paths must be unique: "agents" and "agents-2" \(\/v1\/agents\/:agentId and \/v1\/agents\/:id differ only in parameter names\)/,
+    );
+    // A literal where the other has a parameter is another path: both stand, the literal first.
+    expect(routeTable({ PROXY_ROUTES: [agents, { ...route, name: "special", path: "/v1/agents/special" }] }).map((r) => r.name)).toEqual(["special", "agents"]);
+  });
+});
+
 describe("other settings", () => {
   it("CORS_ORIGINS never allows '*' and ignores blanks", () => {
     expect([...corsOrigins(" https://a.example , *, ,https://b.example")]).toEqual(["https://a.example", "https://b.example"]);

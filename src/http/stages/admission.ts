@@ -24,7 +24,7 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   let decision: Decision;
   try {
-    decision = await admitRequest(limiterAccess(c), key, tenant, scope, policy.cost);
+    decision = await admitRequest(limiterAccess(c), key, tenant, scope, policy.cost, { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.var.resource ?? null });
   } catch (err) {
     log("error", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
     decision = { ok: false, reason: "unavailable" };

@@ -20,7 +20,7 @@ export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { key, tenant } = principal;
   let decision: Decision;
   try {
-    decision = await admitRequest(limiterAccess(c), key, tenant, null, 1);
+    decision = await admitRequest(limiterAccess(c), key, tenant, null, 1, { ip: c.req.header("cf-connecting-ip") ?? null });
   } catch (err) {
     // The answer the request already has stands; it just carries no RateLimit fields.
     log("warn", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
