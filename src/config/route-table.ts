@@ -100,7 +100,35 @@ const TableSchema = z
       }
       seen.set(shapeOf(r.path), r);
     }
+  })
+  .superRefine((rs, ctx) => {
+    const problem = uncheckedResource(rs);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
+
+/**
+ * A route that takes some of a resource route's paths (more specific: longer, or a literal where
+ * it has a parameter) must check the same resource at the same segment, or a request would reach
+ * the origin without the check the operator declared (e.g. /v1/agents/:agentId/runs beside
+ * /v1/agents/:agentId, or /v1/agents/special).
+ */
+function uncheckedResource(routes: readonly ProxyRoute[]): string | null {
+  const segs = (r: ProxyRoute) => r.path.replace(/\/$/, "").split("/");
+  for (const owner of routes) {
+    if (!owner.resource) continue;
+    const own = segs(owner);
+    const at = own.indexOf(`:${owner.resource.param}`);
+    for (const other of routes) {
+      if (other === owner) continue;
+      const theirs = segs(other);
+      if (theirs.length < own.length || theirs.length === own.length && theirs.every((s, i) => s.startsWith(":") === own[i]!.startsWith(":"))) continue;
+      if (!own.every((s, i) => s.startsWith(":") || theirs[i] === s)) continue;
+      const same = other.resource?.type === owner.resource.type && theirs[at] === `:${other.resource.param}`;
+      if (!same) return `route "${other.name}" takes paths of "${owner.name}" without checking its resource: declare resource = { type = "${owner.resource.type}", param = … } on the same segment`;
+    }
+  }
+  return null;
+}
 
 /** A route ready to match: its segments, literal or not, and where its parameters are. */
 type Compiled = {

@@ -90,7 +90,11 @@ function ranges(list: readonly string[]): Range[] {
 }
 
 function inAny(ip: ipaddr.IPv4 | ipaddr.IPv6, list: readonly string[]): boolean {
-  return ranges(list).some(([range, bits]) => ip.kind() === range.kind() && ip.match(range as never, bits));
+  return ranges(list).some(([range, bits]) => {
+    if (ip.kind() === range.kind()) return ip.match(range as never, bits);
+    // An IPv6 range wider than the mapped block (::/0, ::ffff:0:0/80) holds IPv4 clients too, as their mapped form.
+    return ip.kind() === "ipv4" && (ip as ipaddr.IPv4).toIPv4MappedAddress().match(range as ipaddr.IPv6, bits);
+  });
 }
 
 export type NetworkVerdict = "ok" | "denied" | "not-allowed" | "no-address";

@@ -104,6 +104,11 @@ const AMBIGUOUS_PATH = /%(2f|5c|2e|25|00|3b)|[\\;]/i;
 const PATH_SYNTAX = /[./\\%;?#\0]/;
 
 export function rejectAmbiguousPath(url: URL): void {
+  // An empty segment ("//") is one more spelling: servers that merge slashes (nginx by default)
+  // read /v1/agents//a_2 as /v1/agents/a_2, which keygate would have matched to another route.
+  if (url.pathname.includes("//")) {
+    throw new Problem("bad-request", { detail: "The path has an empty segment (`//`); send it without." });
+  }
   if (AMBIGUOUS_PATH.test(url.pathname) || spellsPathSyntax(url.pathname)) {
     throw new Problem("bad-request", {
       detail:

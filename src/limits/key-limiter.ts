@@ -83,7 +83,8 @@ export class KeyLimiter extends DurableObject<Env> {
     if (req.scope !== null && isScope(req.scope) && !grants(auth.scopes, req.scope)) {
       return refuse({ ok: false, reason: "scope", scopes: auth.scopes });
     }
-    const ruled = refuseByRules(auth.rules, req);
+    // A renewal (cost 0) serves no request of its own: its lease's requests are checked one by one.
+    const ruled = req.cost > 0 ? refuseByRules(auth.rules, req) : null;
     if (ruled) return refuse(ruled);
     if (bucket.tokens < req.cost) {
       return refuse(this.limitRefusal("burst", bucket, req, now, secondsUntil(bucket, req.limit, req.cost) * 1000));

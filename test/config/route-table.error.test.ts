@@ -60,8 +60,19 @@ describe("route-table parameters and resources", () => {
     expect(() => routeTable({ PROXY_ROUTES: [agents, renamed] })).toThrow(
       /^PROXY_ROUTES: route paths must be unique: "agents" and "agents-2" \(\/v1\/agents\/:agentId and \/v1\/agents\/:id differ only in parameter names\)/,
     );
-    // A literal where the other has a parameter is another path: both stand, the literal first.
-    expect(routeTable({ PROXY_ROUTES: [agents, { ...route, name: "special", path: "/v1/agents/special" }] }).map((r) => r.name)).toEqual(["special", "agents"]);
+    // A literal where the other has a parameter is another path: both stand, the literal first...
+    const plain = { ...agents, resource: undefined };
+    expect(routeTable({ PROXY_ROUTES: [plain, { ...route, name: "special", path: "/v1/agents/special" }] }).map((r) => r.name)).toEqual(["special", "agents"]);
+  });
+
+  it("a route that would take a resource route's paths without checking its resource is refused", () => {
+    // ...unless that other path is a resource route's: then agent "special" would skip the check.
+    expect(() => routeTable({ PROXY_ROUTES: [agents, { ...route, name: "special", path: "/v1/agents/special" }] })).toThrow(/route "special" takes paths of "agents" without checking its resource/);
+    expect(() => routeTable({ PROXY_ROUTES: [agents, { ...route, name: "runs", path: "/v1/agents/:agentId/runs" }] })).toThrow(/route "runs" takes paths of "agents"/);
+    expect(() => routeTable({ PROXY_ROUTES: [agents, { ...route, name: "runs", path: "/v1/agents/:agentId/runs", resource: { type: "flow", param: "agentId" } }] })).toThrow(/route "runs"/);
+    // The same resource on the same segment is fine, and so is a shorter or unrelated route.
+    const runs = { ...route, name: "runs", path: "/v1/agents/:id/runs", resource: { type: "agent", param: "id" } };
+    expect(routeTable({ PROXY_ROUTES: [agents, runs, { ...route, name: "all", path: "/v1/agents" }, { ...route, name: "flows", path: "/v1/flows/:f" }] }).map((r) => r.name)).toEqual(["runs", "agents", "flows", "all"]);
   });
 });
 

@@ -45,7 +45,7 @@ describe("route-table paths with parameters", () => {
 
   it("the most specific route wins, whatever the table's order: more segments, then a literal before a parameter", () => {
     const entries = [
-      agents,
+      entry("agents", "/v1/agents/:agentId"),
       entry("special", "/v1/agents/special"),
       entry("runs", "/v1/agents/:agentId/runs"),
       entry("special-runs", "/v1/agents/special/runs"),

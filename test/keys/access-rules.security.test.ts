@@ -52,6 +52,10 @@ describe("network verdicts", () => {
     expect(networkVerdict(undefined, [key, tenant])).toBe("no-address");
     expect(networkVerdict(undefined, [tenant])).toBe("ok");
     expect(networkVerdict("10.1.1.1", [null, undefined])).toBe("ok");
+    // An IPv6 range wider than the mapped block holds IPv4 clients too.
+    expect(networkVerdict("1.2.3.4", [{ allowedIps: null, deniedIps: ["::/0"] }])).toBe("denied");
+    expect(networkVerdict("1.2.3.4", [{ allowedIps: ["::ffff:0:0/80"], deniedIps: null }])).toBe("ok");
+    expect(networkVerdict("1.2.3.4", [{ allowedIps: ["2001:db8::/32"], deniedIps: null }])).toBe("not-allowed");
     // An allowlist at the tenant holds a key with none of its own.
     expect(networkVerdict("192.0.2.1", [{ allowedIps: null, deniedIps: null }, { allowedIps: ["10.0.0.0/8"], deniedIps: null }])).toBe("not-allowed");
   });

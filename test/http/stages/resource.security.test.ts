@@ -30,6 +30,12 @@ describe("resources", () => {
     await expectProblem(await agent(k.key, "team-8-x"), 403, "insufficient-resource");
   });
 
+  it("an empty segment cannot slip past the resource route to a shorter one", async () => {
+    const k = await createKey(admin, { scopes: ["query"], resources: { agent: ["a_1"] } });
+    await expectProblem(await call("/v1/agents//a_2", { key: k.key }), 400, "bad-request");
+    await expectProblem(await call("/v1/agents/a_1//x", { key: k.key }), 400, "bad-request");
+  });
+
   it("a type absent means every id; an empty list means none", async () => {
     const any = await createKey(admin, { scopes: ["query"], resources: { flow: ["f_1"] } });
     expect((await agent(any.key, "whatever")).status).toBe(200);
