@@ -132,6 +132,8 @@ export function createApp() {
 
   app.onError((err, c) => {
     const problem = toProblem(err);
+    // The answer's cause, as the stages that read it (outcome, access-log) see it: always a Problem.
+    c.error = problem;
     if (problem.kind === "internal" || problem.kind === "store-unavailable") {
       // The client gets an opaque 500 with the request id; the log gets the cause (scrubbed).
       log("error", "unhandled", { requestId: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined });

@@ -8,6 +8,7 @@ import type { Database } from "../db/client.ts";
 import { analyticsDay } from "../db/analytics-schema.ts";
 import { tenants } from "../db/schema.ts";
 import { DAY_MS } from "../analytics/rollup.ts";
+import { monthStart } from "../limits/month.ts";
 import { PLAN_NAMES, PLANS, pricePer1kTokens, type PlanName } from "../tenants/plans.ts";
 
 // The plan prices as SQL, generated from PLANS (and bound as parameters) so a price lives in one place.
@@ -36,13 +37,7 @@ export function tenantUsd(tenant: { plan: PlanName; pricePer1kTokens: number | n
   return roundUsd((tokens * pricePer1kTokens(tenant)) / 1000);
 }
 
-/** The first instant of the current UTC month (or, with `months`, of one after it). */
 const IDS_PER_STATEMENT = 90;
-
-export function monthStart(now = Date.now(), months = 0): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1);
-}
 
 /**
  * Tokens each tenant has been charged this UTC month, from the day rollups: one grouped query for

@@ -2,7 +2,7 @@
 // with PATCH (audited like every other field), and what this month's traffic cost at it.
 import { beforeAll, describe, expect, it } from "vitest";
 import { HOUR_MS } from "../../src/analytics/rollup.ts";
-import { monthStart } from "../../src/admin/usage-cost.ts";
+import { monthStart } from "../../src/limits/month.ts";
 import { auditRowsFor, patch } from "../support/admin.ts";
 import { seed, type Seeded } from "../support/analytics-seed.ts";
 import { call, createKey, createTenant, json, platformKey, storeCounts } from "../support/gateway.ts";
@@ -16,7 +16,7 @@ beforeAll(async () => {
 async function traffic(tenantId: string, tokens: number) {
   const keyId = (await createKey(platform, { tenantId, scopes: ["query"] })).id;
   const at = (t: number, cost: number): Seeded => ({ tenantId, keyId, route: "POST /v1/query", outcome: "valid", status: 200, cost, latencyMs: 5, at: t });
-  await seed([at(Date.now(), tokens), at(monthStart() - HOUR_MS, 1000)]);
+  await seed([at(Date.now(), tokens), at(monthStart(Date.now()) - HOUR_MS, 1000)]);
 }
 
 describe("pricePer1kTokens", () => {

@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { writeRequestPoint } from "../../analytics/engine.ts";
 import { countKeyless, countNetwork, flushKeyless, KEYLESS_FLUSH_MS } from "../../analytics/keyless.ts";
 import { clientNetwork } from "../../analytics/network.ts";
-import { AUTH_FAILURES, outcomeOf, type Outcome } from "../../analytics/outcome.ts";
+import { AUTH_FAILURES, outcomeOf } from "../../analytics/outcome.ts";
 import type { Sample } from "../../analytics/rollup.ts";
 import { Problem } from "../../core/problem.ts";
 import { countResponse } from "../../limits/usage-report.ts";
@@ -17,13 +17,6 @@ import type { AppEnv } from "../context.ts";
 /** Route of a request refused at authentication: it was never matched to a route. */
 export const UNAUTHENTICATED_ROUTE = "(unauthenticated)";
 
-/** A Problem names its cause; any other error (Hono's 400s, a store or code fault) only its status. */
-function classify(error: unknown, status: number): Outcome {
-  if (error instanceof Problem) return outcomeOf(status, error);
-  if (error) return status >= 500 ? "gateway_error" : "invalid_request";
-  return outcomeOf(status, undefined);
-}
-
 export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
   await next();
@@ -31,7 +24,7 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   // A CORS preflight, answered before authentication, is no API request.
   if (!key && !c.error && c.req.method === "OPTIONS") return;
   const at = Date.now();
-  const outcome = classify(c.error, c.res.status);
+  const outcome = outcomeOf(c.res.status, c.error instanceof Problem ? c.error : undefined);
   const sample: Sample = {
     at,
     // Refused at authentication, a request was never matched to a route, whether its key is known or not.
