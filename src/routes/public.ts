@@ -1,10 +1,10 @@
-// Routes that need no key: health, the API description and its docs page. They describe the
-// assembled app, so they sit above every feature.
+// Routes that need no key: health, the API description, its docs page and the files that page
+// loads. They describe the assembled app, so they sit above every feature.
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/context.ts";
 import { defineRoute, endpoint, type Endpoint } from "../http/route.ts";
-import { renderDocs } from "./docs-page.ts";
-import { PROBLEM_BASE } from "../core/problem.ts";
+import { assetRoutes } from "./assets.ts";
+import { PROBLEM_BASE, PROBLEMS, problemType, type ProblemKind } from "../core/problem.ts";
 import { routeTable } from "../config/route-table.ts";
 import { addProxyRoutes } from "../proxy/openapi.ts";
 
@@ -29,9 +29,38 @@ const docs = defineRoute("public", {
   method: "get",
   path: "/docs",
   tags: ["Public"],
-  summary: "Human-readable API reference (self-contained HTML)",
+  summary: "API reference (this page, rendered from /openapi.json)",
   responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } },
 });
+
+// The page is a shell: Scalar (copied from node_modules by scripts/vendor-assets.mjs) renders
+// /openapi.json in the browser, started by public/assets/docs/docs.js. Both are files from this
+// gateway, so the page works offline and under the pages' CSP (no inline script or style).
+const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>keygate API reference</title>
+<link rel="stylesheet" href="/assets/vendor/scalar/style.css">
+</head>
+<body>
+<noscript><p>The API reference needs JavaScript. The description it renders is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p></noscript>
+<div id="reference"></div>
+<script src="/assets/vendor/scalar/standalone.js"></script>
+<script src="/assets/docs/docs.js"></script>
+</body>
+</html>
+`;
+
+// Every problem type, in the description itself, so the rendered reference lists them too.
+const ERRORS = [
+  "## Errors",
+  "",
+  "Every error is `application/problem+json` (RFC 9457) with one of these types and a `request_id`:",
+  "",
+  ...Object.entries(PROBLEMS).map(([kind, p]) => `- ${p.status} ${p.title}: \`${problemType(kind as ProblemKind)}\``),
+].join("\n");
 
 export function openApiConfig() {
   return {
@@ -39,8 +68,7 @@ export function openApiConfig() {
     info: {
       title: "keygate",
       version: API_VERSION,
-      description:
-        "API-key gateway. Send keys as `Authorization: Bearer <key>` or `X-API-Key: <key>`, never in the URL or any other header. Errors are RFC 9457 problem details; each operation's required scope is in `x-keygate-scope`.",
+      description: `API-key gateway. Send keys as \`Authorization: Bearer <key>\` or \`X-API-Key: <key>\`, never in the URL or any other header. Errors are RFC 9457 problem details; each operation's required scope is in \`x-keygate-scope\`.\n\n${ERRORS}`,
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     servers: [{ url: "/" }],
@@ -56,6 +84,7 @@ export function openApiConfig() {
       { name: "Analytics", description: "Every request's outcome, latency and cost from the D1 rollups (lag ≤ 20 s). Admin scope: a tenant's own; platform: all." },
       { name: "Metrics", description: "Prometheus text exposition of the rollups. Scope metrics (platform keys hold it)." },
       { name: "Alerts", description: "Alert rules, their history, and Standard Webhooks delivery. Admin scope." },
+      { name: "Operators", description: "People who sign in through Cloudflare Access, and their roles. Platform keys and owners." },
     ],
     externalDocs: { description: "Problem types", url: PROBLEM_BASE },
   };
@@ -80,12 +109,13 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
 }
 
-/** Health, and the description of `app` as JSON and as a page. */
+/** Health, the description of `app` as JSON and as a page, and the page's files. */
 export function publicRoutes(app: OpenAPIHono<AppEnv>): Endpoint[] {
   return [
     endpoint(health, (c) => c.json({ status: "ok" as const, version: API_VERSION }, 200)),
     endpoint(openapiJson, (c) => c.json(apiDocument(app, c.env) as unknown as Record<string, unknown>, 200)),
-    endpoint(docs, (c) => c.html(renderDocs(apiDocument(app, c.env) as never))),
+    endpoint(docs, (c) => c.html(DOCS_PAGE)),
+    ...assetRoutes,
   ];
 }
 

@@ -17,18 +17,29 @@ describe("public routes", () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
   });
 
-  it("GET /docs is self-contained HTML: no scripts, styles or fonts from elsewhere", async () => {
+  it("GET /docs is a page whose scripts and styles all come from this gateway", async () => {
     const res = await call("/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/html/);
     const html = await res.text();
-    expect(html).toContain("/v1/keys/{id}/roll");
-    expect(html).toContain("https://keygate.dev/problems/unknown-key");
-    expect(html).not.toMatch(/<script|<link|@import|src="http/i);
-    // A page a browser renders gets the document headers too: nothing may load, frame or submit it.
+    // Scalar, copied from node_modules, renders /openapi.json (named by the committed docs.js).
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts.map((m) => /src="([^"]+)"/.exec(m[1]!)?.[1])).toEqual(["/assets/vendor/scalar/standalone.js", "/assets/docs/docs.js"]);
+    // No inline script, inline style or inline event handler: the CSP would refuse them.
+    for (const m of scripts) expect(m[2]).toBe("");
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    // Nothing from elsewhere: every URL the page names is a path on this gateway.
+    for (const [, url] of html.matchAll(/(?:src|href)="([^"]*)"/g)) expect(url).toMatch(/^\/(?!\/)/);
+    for (const [, url] of html.matchAll(/(?:src|href)="([^"]*)"/g)) expect((await call(url!)).status, url).toBe(200);
+    expect((await call("/assets/docs/docs.js").then((r) => r.text()))).toContain('url: "/openapi.json"');
+    // A page a browser renders gets the page headers: only this gateway's files may load, nothing
+    // may frame it, and no cache keeps it.
     const csp = res.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe");
     expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
@@ -44,6 +55,8 @@ describe("public routes", () => {
     // Headers that only matter to rendered pages are left off API responses.
     expect(res.headers.get("cross-origin-opener-policy")).toBeNull();
     expect(res.headers.get("x-xss-protection")).toBeNull();
+    expect(res.headers.get("content-security-policy")).toBeNull();
+    expect(res.headers.get("cache-control")).toBeNull();
     const bad = await call("/health", { headers: { "X-Request-Id": "bad id with spaces\u0001" } });
     expect(bad.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
