@@ -36,6 +36,7 @@ async function testSigningKey() {
   process.env.KG_TEST_PY_PORT = String(await freePort());
   process.env.KG_TEST_DOWN_PORT = String(await freePort()); // nothing listens there
   process.env.KG_TEST_WEBHOOK_PORT = String(await freePort()); // test/origins/webhook-receiver.ts
+  process.env.KG_TEST_ACCESS_PORT = String(await freePort()); // a local Cloudflare Access (test/support/access-issuer.ts)
 }
 
 /** A python3 with `cryptography` for the Python example origin (KEYGATE_PYTHON wins), or none. */
@@ -45,6 +46,8 @@ function findPython(): string | undefined {
   }
   return undefined;
 }
+
+const ACCESS_TEST_AUD = "kg-test-access-aud";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -89,6 +92,9 @@ export default defineConfig(async () => {
                   ORIGIN_QUERY_URL: python ? `http://127.0.0.1:${process.env.KG_TEST_PY_PORT}` : echo,
                   ORIGIN_DOWN_URL: `http://127.0.0.1:${process.env.KG_TEST_DOWN_PORT}`,
                   WEBHOOK_RECEIVER_URL: `http://127.0.0.1:${process.env.KG_TEST_WEBHOOK_PORT}`,
+                  // Access sign-in on, against the local issuer: only requests carrying a token use it.
+                  ACCESS_TEAM_DOMAIN: `http://127.0.0.1:${process.env.KG_TEST_ACCESS_PORT}`,
+                  ACCESS_AUD: ACCESS_TEST_AUD,
                   CORS_ORIGINS: "https://app.example.com",
                   // JSON-shaped by construction; Miniflare's Json type just cannot see it.
                   PROXY_ROUTES: [...configured, ...testRoutes] as unknown as string,

@@ -16,6 +16,8 @@ interface __BaseEnv_Env {
 	ANALYTICS_MINUTE_RETENTION_HOURS: string;
 	ANALYTICS_HOUR_RETENTION_DAYS: string;
 	SIGNING_KEY_PREVIOUS: string;
+	ACCESS_TEAM_DOMAIN: string;
+	ACCESS_AUD: string;
 	PROXY_ROUTES: object[];
 	SIGNING_KEY: string;
 	KEY_LIMITER: DurableObjectNamespace<import("./src/index").KeyLimiter>;
@@ -33,7 +35,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "EXPOSE_STORE_METRICS" | "ORIGIN_INGEST_URL" | "ORIGIN_QUERY_URL" | "CORS_ORIGINS" | "JOB_STUCK_AFTER_SECONDS" | "KEY_RETENTION_DAYS" | "ANALYTICS_MINUTE_RETENTION_HOURS" | "ANALYTICS_HOUR_RETENTION_DAYS" | "SIGNING_KEY_PREVIOUS" | "PROXY_ROUTES" | "SIGNING_KEY">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "EXPOSE_STORE_METRICS" | "ORIGIN_INGEST_URL" | "ORIGIN_QUERY_URL" | "CORS_ORIGINS" | "JOB_STUCK_AFTER_SECONDS" | "KEY_RETENTION_DAYS" | "ANALYTICS_MINUTE_RETENTION_HOURS" | "ANALYTICS_HOUR_RETENTION_DAYS" | "SIGNING_KEY_PREVIOUS" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD" | "PROXY_ROUTES" | "SIGNING_KEY">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -177,6 +177,9 @@ say("Try the whole path, in bash or zsh, with KEYGATE_ADMIN_KEY set to the platf
 for (const line of tryItBlock(base).split("\n")) say(`    ${line}`);
 say("It stops at the first step that fails, saying why, and can run again (each run makes a new tenant).");
 say();
+say(`keygate dev: the console is at ${base}/console (sign in with the platform key or a tenant's admin key),`);
+say(`             the API reference at ${base}/docs`);
+say();
 
 say(
   sweepSeconds > 0

@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { auditRoutes } from "./admin/audit.ts";
 import { keyLifecycleRoutes } from "./admin/key-lifecycle.ts";
 import { keyRoutes } from "./admin/keys.ts";
+import { operatorRoutes } from "./admin/operators.ts";
 import { selfRoutes } from "./admin/self.ts";
 import { tenantRoutes } from "./admin/tenants.ts";
 import { usageRoutes } from "./admin/usage.ts";
@@ -25,6 +26,7 @@ import { checkNetwork } from "./http/stages/network.ts";
 import { recordOutcome } from "./http/stages/outcome.ts";
 import { checkResource } from "./http/stages/resource.ts";
 import { chargeUnadmitted } from "./http/stages/charge-unadmitted.ts";
+import { consolePerson } from "./http/stages/console-person.ts";
 import { cors } from "./http/stages/cors.ts";
 import { requestId } from "./http/stages/request-id.ts";
 import { requireScope } from "./http/stages/scope.ts";
@@ -59,8 +61,11 @@ export const REQUEST_STAGES: readonly Stage[] = [
   // Browsers from the configured origins only; preflights are answered here, without a key.
   { name: "cors", path: "/v1/*", run: cors },
   // A key in any other header → credential → per-IP failure filter → format/checksum →
-  // memory/KV/D1 → key state → tenant state.
+  // memory/KV/D1 → key state → tenant state. No key: a person (Access token or console session),
+  // held to their role, and to changes from this gateway's own pages.
   { name: "authenticate", path: "/v1/*", run: authenticate },
+  // The console's pages: the person signed in (Access or session), or nobody (sign-in page).
+  { name: "console-person", path: "/console/*", run: consolePerson },
   // The networks the key and its tenant may be used from: 403 before anything is charged.
   { name: "network", path: "/v1/*", run: checkNetwork },
   // A request that never reaches admission below (no route, wrong method, scope) is limited and
@@ -111,6 +116,7 @@ export function createApp() {
     ...analyticsRoutes,
     ...metricsRoutes,
     ...alertRoutes,
+    ...operatorRoutes,
     ...jwksRoutes,
   ];
   for (const e of endpoints) mountEndpoint(app, e);

@@ -114,6 +114,8 @@ export class ApiClient {
           : { title: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`, detail: snippet(raw) };
       throw new ApiError(res.status, problem, problem.request_id ?? requestId, raw);
     }
+    // 204 No Content (DELETE /v1/operators/{id}): success that has nothing to say.
+    if (res.status === 204) return { body: undefined as T, raw, requestId };
     if (parsed === undefined) {
       throw new ApiError(
         res.status,

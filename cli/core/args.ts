@@ -71,6 +71,8 @@ export const FLAGS = {
   resource: "string",
   "allow-ip": "string",
   "deny-ip": "string",
+  // operators (people signing in to the console)
+  role: "string",
 } as const satisfies Record<string, FlagKind>;
 
 export type FlagName = keyof typeof FLAGS;

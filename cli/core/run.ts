@@ -16,6 +16,7 @@ import {
   keysUpdate,
 } from "../commands/keys.ts";
 import { alertsCreate, alertsDelete, alertsEvents, alertsList, alertsRotateSecret, alertsShow, alertsUpdate } from "../commands/alerts.ts";
+import { operatorsAdd, operatorsList, operatorsRemove, operatorsShow, operatorsUpdate } from "../commands/operators.ts";
 import { permissionSets } from "../commands/permission-sets.ts";
 import { tenantsCreate, tenantsList, tenantsShow, tenantsUpdate } from "../commands/tenants.ts";
 import { usage as usageCommand } from "../commands/usage.ts";
@@ -57,6 +58,11 @@ export const COMMANDS: Command[] = [
   alertsDelete,
   alertsEvents,
   alertsRotateSecret,
+  operatorsAdd,
+  operatorsList,
+  operatorsShow,
+  operatorsUpdate,
+  operatorsRemove,
   permissionSets,
 ];
 
@@ -67,6 +73,7 @@ const GROUPS: Record<string, string> = {
   tenants: "Manage tenants (platform keys only)",
   keys: "Manage API keys",
   alerts: "Manage alert rules and their signed webhooks",
+  operators: "Manage the people who sign in to the console, and their roles",
 };
 
 function mainHelp(): string[] {

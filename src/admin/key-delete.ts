@@ -7,7 +7,7 @@ import { keySecrets } from "../db/schema.ts";
 import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
 import { IdParam, KeyId } from "../http/schemas.ts";
 import { tombstoneOutcome, tombstoneStatements } from "../keys/tombstone.ts";
-import { auditRow } from "./audit-entry.ts";
+import { auditRow } from "../http/audit-entry.ts";
 import { ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import { publishKey } from "./publish.ts";
 import { KeySchema, keyView } from "./schemas.ts";

@@ -7,7 +7,7 @@ import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route
 import { log } from "../core/log.ts";
 import { mintSecret } from "../keys/mint.ts";
 import { publishKey } from "./publish.ts";
-import { auditedChange, auditRow } from "./audit-entry.ts";
+import { auditedChange, auditRow } from "../http/audit-entry.ts";
 import { keyDeleteRoutes } from "./key-delete.ts";
 import { ensureManageable, ensureNotRevoked, loadKey } from "./key-access.ts";
 import { secretRow } from "./key-rows.ts";

@@ -12,7 +12,7 @@ import { PERMISSION_SETS, permissionSetResources } from "../keys/scopes.ts";
 import { rulesOfRow } from "../keys/snapshot.ts";
 import { effectiveLimits } from "../tenants/plans.ts";
 import { ruleChanges } from "./access-rules-schemas.ts";
-import { auditedChange, auditRow } from "./audit-entry.ts";
+import { auditedChange, auditRow } from "../http/audit-entry.ts";
 import { newKeyRow, secretRow, underKeyLimit } from "./key-rows.ts";
 import { actingTenant, pageOwned } from "../http/tenant-scope.ts";
 import { IdParam, KeyId } from "../http/schemas.ts";

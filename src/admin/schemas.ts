@@ -184,8 +184,15 @@ export const AuditEntrySchema = z
     tenantId: z.string(),
     actorKeyId: z.string().nullable(),
     actorTenantId: z.string().nullable(),
+    actor: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("key"), id: z.string() }),
+        z.object({ type: z.literal("operator"), email: z.string() }),
+        z.object({ type: z.literal("system") }),
+      ])
+      .openapi({ description: "Who acted: a key, a person (an operator signed in through Cloudflare Access), or keygate itself (the cron, bootstrap)." }),
     action: z.string().openapi({ example: "key.revoke" }),
-    targetType: z.enum(["tenant", "key", "alert"]),
+    targetType: z.enum(["tenant", "key", "alert", "operator"]),
     targetId: z.string(),
     ip: z.string().nullable(),
     requestId: z.string().nullable(),
@@ -194,8 +201,9 @@ export const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-export function auditView(a: AuditRow): z.infer<typeof AuditEntrySchema> {
-  return { ...a, at: iso(a.at)! };
+export function auditView({ actorEmail, ...a }: AuditRow): z.infer<typeof AuditEntrySchema> {
+  const actor = actorEmail !== null ? { type: "operator" as const, email: actorEmail } : a.actorKeyId !== null ? { type: "key" as const, id: a.actorKeyId } : { type: "system" as const };
+  return { ...a, actor, at: iso(a.at)! };
 }
 
 export const AuditQuery = PaginationQuery("aud").extend({

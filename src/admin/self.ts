@@ -3,11 +3,25 @@ import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { tenants } from "../db/schema.ts";
 import { defineRoute, endpoint, type Endpoint, jsonContent } from "../http/route.ts";
+import { ROLES } from "../people/operator.ts";
 import { PERMISSION_SETS, permissionSetResources, type PermissionSetName } from "../keys/scopes.ts";
 import { loadKey } from "./key-access.ts";
 import { KeySchema, keyView, TenantSchema, tenantView } from "./schemas.ts";
 
-const Me = z.object({ key: KeySchema, tenant: TenantSchema }).openapi("Me");
+const Me = z
+  .object({
+    key: KeySchema.nullable().openapi({ description: "The calling key; null for a person signed in through Cloudflare Access." }),
+    tenant: TenantSchema,
+    operator: z
+      .object({ email: z.string(), role: z.enum(ROLES), tenantId: z.string().nullable() })
+      .nullable()
+      .openapi({ description: "The person signed in through Cloudflare Access, else null." }),
+    session: z
+      .object({ expiresAt: z.string() })
+      .nullable()
+      .openapi({ description: "When the caller came with a console session: when it ends." }),
+  })
+  .openapi("Me");
 const PermissionSets = z
   .object({
     data: z.array(
@@ -26,7 +40,7 @@ const me = defineRoute("authenticated", {
   method: "get",
   path: "/v1/auth/me",
   tags: ["Auth"],
-  summary: "The calling key's own record and tenant (never a secret)",
+  summary: "The caller: its key (or, for a person, its operator record) and tenant (never a secret)",
   responses: { 200: { description: "The caller", ...jsonContent(Me) } },
 });
 
@@ -41,9 +55,14 @@ const permissionSets = defineRoute("admin", {
 
 export const selfRoutes: Endpoint[] = [
   endpoint(me, async (c) => {
-    const { key, current } = await loadKey(c, c.get("principal").key.keyId);
-    const tenant = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, key.tenantId)).get();
-    return c.json({ key: keyView(key, current), tenant: tenantView(tenant!) }, 200);
+    const { operator, key: caller } = c.get("principal");
+    const tenant = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, caller.tenantId)).get();
+    const session = c.var.session ? { expiresAt: new Date(c.var.session.expiresAt).toISOString() } : null;
+    if (operator) {
+      return c.json({ key: null, tenant: tenantView(tenant!), operator: { email: operator.email, role: operator.role, tenantId: operator.tenantId }, session }, 200);
+    }
+    const { key, current } = await loadKey(c, caller.keyId);
+    return c.json({ key: keyView(key, current), tenant: tenantView(tenant!), operator: null, session }, 200);
   }),
 
   endpoint(permissionSets, (c) =>

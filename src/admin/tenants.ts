@@ -11,7 +11,7 @@ import { IdParam, TenantId } from "../http/schemas.ts";
 import { pageOf } from "../http/tenant-scope.ts";
 import { publishTenant } from "./publish.ts";
 import { networkChanges } from "./access-rules-schemas.ts";
-import { auditInsert } from "./audit-entry.ts";
+import { auditInsert } from "../http/audit-entry.ts";
 import { CreateTenantBody, TenantList, TenantListQuery, TenantSchema, tenantView, UpdateTenantBody } from "./tenant-schemas.ts";
 import { monthToDateTokens, tenantUsd } from "./usage-cost.ts";
 

@@ -14,6 +14,13 @@ export const PROBLEMS = {
   "expired-key": { status: 401, title: "API key expired", challenge: "invalid_token" },
   "disabled-key": { status: 401, title: "API key disabled", challenge: "invalid_token" },
   "tenant-inactive": { status: 403, title: "Tenant inactive" },
+  // People: Cloudflare Access sign-in, operators' roles, console sessions.
+  "invalid-access-token": { status: 401, title: "Invalid Cloudflare Access token", challenge: "invalid_token" },
+  "not-an-operator": { status: 403, title: "Not an operator" },
+  "operator-role": { status: 403, title: "The operator's role does not allow this" },
+  "csrf-failed": { status: 403, title: "Cross-site request refused" },
+  "api-key-required": { status: 401, title: "This route takes an API key", challenge: "invalid_request" },
+  "access-unavailable": { status: 503, title: "Sign-in through Cloudflare Access unavailable" },
   "insufficient-scope": { status: 403, title: "Insufficient scope", challenge: "insufficient_scope" },
   "insufficient-resource": { status: 403, title: "Resource not allowed for this key" },
   "ip-not-allowed": { status: 403, title: "Client address not allowed for this key" },

@@ -102,8 +102,10 @@ export const auditLog = sqliteTable(
     tenantId: text("tenant_id").notNull(),
     actorKeyId: text("actor_key_id"),
     actorTenantId: text("actor_tenant_id"),
+    /** Set when the actor was a person (an operator): actor_key_id then holds the operator's id. */
+    actorEmail: text("actor_email"),
     action: text("action").notNull(),
-    targetType: text("target_type", { enum: ["tenant", "key", "alert"] }).notNull(),
+    targetType: text("target_type", { enum: ["tenant", "key", "alert", "operator"] }).notNull(),
     targetId: text("target_id").notNull(),
     ip: text("ip"),
     requestId: text("request_id"),

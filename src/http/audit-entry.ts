@@ -4,7 +4,7 @@ import type { Database } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { insertWhere } from "../db/insert.ts";
 import { auditLog, type AuditRow } from "../db/schema.ts";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "./context.ts";
 import { scrub } from "../core/redact.ts";
 
 export type AuditFacts = {
@@ -16,12 +16,14 @@ export type AuditFacts = {
 };
 
 export function auditRow(c: Context<AppEnv>, facts: AuditFacts, now: number): AuditRow {
-  const { key } = c.get("principal");
+  const { key, operator } = c.get("principal");
   return {
     id: newId("aud"),
     tenantId: facts.tenantId,
-    actorKeyId: key.keyId,
+    // A person is named by address; the id of the key snapshot made for them names no key.
+    actorKeyId: operator ? null : key.keyId,
     actorTenantId: key.tenantId,
+    actorEmail: operator?.email ?? null,
     action: facts.action,
     targetType: facts.targetType,
     targetId: facts.targetId,

@@ -15,6 +15,8 @@ export type AppEnv = {
     /** Run after the response; every deferred promise is awaited before the access log line. */
     defer: (promise: Promise<unknown>) => void;
     principal: Principal;
+    /** Set when the credential was a console session cookie: its CSRF token and end. */
+    session?: { csrf: string; expiresAt: number };
     /** The matched route's policy (scope, cost, body), declared with the route; read by the per-route stages. */
     route: RoutePolicy;
     /** Set by the admission stage when it ran: the request was limited there. */

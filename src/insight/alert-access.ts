@@ -2,7 +2,7 @@
 // another tenant's rule is the same 404 as none; a platform rule is seen by platform keys only),
 // the webhook URL check, and audit rows written in the same D1 batch as the change.
 import type { Context } from "hono";
-import { auditRow, type AuditFacts } from "../admin/audit-entry.ts";
+import { auditRow, type AuditFacts } from "../http/audit-entry.ts";
 import { Problem } from "../core/problem.ts";
 import { alertRules, type AlertRuleRow } from "../db/alerts-schema.ts";
 import { insertWhere } from "../db/insert.ts";

@@ -53,6 +53,7 @@ function retentionAudit(key: ApiKeyRow, cutoff: number, retentionDays: number, n
     tenantId: key.tenantId,
     actorKeyId: null,
     actorTenantId: null,
+    actorEmail: null,
     action: "key.delete",
     targetType: "key",
     targetId: key.id,

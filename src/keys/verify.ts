@@ -5,9 +5,14 @@ import { Problem } from "../core/problem.ts";
 import { parseKey } from "./format.ts";
 import { hashKey, sameDigest } from "./hash.ts";
 import { findKey, findTenant } from "./lookup.ts";
+import type { Operator } from "../people/operator.ts";
 import type { KeySnapshot, TenantSnapshot } from "./snapshot.ts";
 
-export type Principal = { key: KeySnapshot; tenant: TenantSnapshot };
+/**
+ * Who is calling: a key, or a person (an operator signed in through Access) acting through a key
+ * snapshot made for the request from its role, so every route reads one shape.
+ */
+export type Principal = { key: KeySnapshot; tenant: TenantSnapshot; operator?: Operator };
 
 /** A real key refused for its own state or its tenant's: analytics and the audit log name the key. */
 export class KeyRefused extends Problem {
@@ -30,7 +35,11 @@ export async function verifyKey(stores: Stores, defer: Defer, presented: string,
       cause: "format_or_checksum",
     });
   }
-  const hash = await hashKey(presented);
+  return verifyHashed(stores, defer, await hashKey(presented), now);
+}
+
+/** The same checks for a key known by its hash (a console session holds the hash, never the key). */
+export async function verifyHashed(stores: Stores, defer: Defer, hash: string, now = Date.now()): Promise<Principal> {
   const key = await findKey(stores, defer, hash);
   if (!key || !sameDigest(key.hash, hash)) {
     throw new Problem("unknown-key", { detail: INVALID_DETAIL, cause: "unknown" });

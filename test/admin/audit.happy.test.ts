@@ -127,6 +127,7 @@ describe("audit: GET /v1/audit", () => {
         tenantId: tenant.id,
         actorKeyId: adminId,
         actorTenantId: tenant.id,
+        actor: { type: "key", id: adminId },
         action: "key.create",
         targetType: "key",
         targetId: k.id,

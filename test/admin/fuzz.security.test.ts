@@ -88,7 +88,7 @@ beforeAll(async () => {
 
 afterAll(() => report(logs.print, "admin and jobs", h, started));
 
-const CODE_TAGS = new Set(["Public", "Auth", "Tenants", "Keys", "Audit", "Jobs", "Usage", "Analytics", "Metrics", "Alerts"]);
+const CODE_TAGS = new Set(["Public", "Auth", "Tenants", "Keys", "Audit", "Jobs", "Usage", "Analytics", "Metrics", "Alerts", "Operators"]);
 
 function opCases(): fc.Arbitrary<Case> {
   const own = ops.filter((o) => !o.path.startsWith("/v1/") || !doc.paths[o.path][o.method.toLowerCase()].tags?.includes("Forwarded"));
@@ -96,7 +96,7 @@ function opCases(): fc.Arbitrary<Case> {
   for (const o of own) expect(CODE_TAGS.has(doc.paths[o.path][o.method.toLowerCase()].tags?.[0]), o.operationId).toBe(true);
   const id = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...ids) },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("key_", "ten_", "job_"), base62(8, 40)).map(([p, r]) => p + r) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("key_", "ten_", "job_", "opr_"), base62(8, 40)).map(([p, r]) => p + r) },
     { weight: 3, arbitrary: hostileSegmentArb },
   );
   return fc.constantFrom(...own).chain((op) =>

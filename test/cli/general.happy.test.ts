@@ -29,6 +29,11 @@ describe("keygate: help", () => {
         "alerts delete",
         "alerts events",
         "alerts rotate-secret",
+        "operators add",
+        "operators list",
+        "operators show",
+        "operators update",
+        "operators remove",
         "permission-sets",
       ];
       expect(COMMANDS.map((c) => c.name)).toEqual(all);

@@ -147,6 +147,12 @@ const PROBES: Record<string, (me: Side, them: Side) => Promise<void>> = {
   // Failures before a key is known belong to no tenant: platform scope only.
   getAuthFailureOffenders: async (me) => expect(await status("/v1/analytics/offenders", me.admin)).toBe(403),
   getMetrics: async (me) => expect(await status("/v1/metrics", me.admin)).toBe(403),
+  // People are added by the platform, as tenants are: a tenant's admin key reaches no operator.
+  createOperator: async (me) => expect(await status("/v1/operators", me.admin, { body: { email: "x@example.com", role: "owner", tenantId: me.tenantId } })).toBe(403),
+  listOperators: async (me) => expect(await status("/v1/operators", me.admin)).toBe(403),
+  getOperator: async (me) => expect(await status("/v1/operators/opr_AAAAAAAAAAAAAAAA", me.admin)).toBe(403),
+  updateOperator: async (me) => expect(await status("/v1/operators/opr_AAAAAAAAAAAAAAAA", me.admin, { method: "PATCH", body: { role: "viewer" } })).toBe(403),
+  deleteOperator: async (me) => expect(await status("/v1/operators/opr_AAAAAAAAAAAAAAAA", me.admin, { method: "DELETE" })).toBe(403),
   createAlert: async (me, them) =>
     expect(await status("/v1/alerts", me.admin, { body: { name: "x", tenantId: them.tenantId, metric: "requests", threshold: 1, windowMinutes: 5, webhookUrl: "http://127.0.0.1:9/x" } })).toBe(404),
   listAlerts: async (me, them) => {

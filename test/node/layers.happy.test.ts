@@ -8,12 +8,12 @@ import { describe, expect, it } from "vitest";
 const SRC = path.join(import.meta.dirname, "../../src");
 const TEST = path.join(import.meta.dirname, "..");
 /** Lowest first: the order README "Layout" gives. */
-const LAYERS = ["core", "db", "tenants", "keys", "config", "analytics", "limits", "http", "proxy", "jobs", "admin", "insight", "routes", "app.ts", "index.ts"];
+const LAYERS = ["core", "db", "tenants", "people", "keys", "config", "analytics", "limits", "http", "proxy", "jobs", "admin", "insight", "routes", "console", "app.ts", "index.ts"];
 const MAX_LINES = 300;
 
-function modules(dir = SRC, ext = ".ts"): string[] {
+function modules(dir = SRC, exts = [".ts", ".tsx"]): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? modules(path.join(dir, e.name), ext) : e.name.endsWith(ext) ? [path.join(dir, e.name)] : [],
+    e.isDirectory() ? modules(path.join(dir, e.name), exts) : exts.some((x) => e.name.endsWith(x)) ? [path.join(dir, e.name)] : [],
   );
 }
 
@@ -65,7 +65,7 @@ describe("src/ layers", () => {
 const NOT_MIRRORS = ["cli", "node", "support", "setup", "origins"];
 
 describe("test/ mirrors src/", () => {
-  const tests = modules(TEST, ".test.ts").map((f) => path.relative(TEST, f));
+  const tests = modules(TEST, [".test.ts"]).map((f) => path.relative(TEST, f));
 
   it("every test file is named <subject>.<happy|error|security>.test.ts", () => {
     expect(tests.filter((t) => !/^[\w-]+\.(happy|error|security)\.test\.ts$/.test(path.basename(t)))).toEqual([]);

@@ -5,15 +5,18 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { startEchoOrigin } from "../origins/echo-origin.ts";
 import { startWebhookReceiver } from "../origins/webhook-receiver.ts";
+import { startAccessIssuer, type AccessIssuer } from "../support/access-issuer.ts";
 
 let echo: Server | undefined;
 let webhooks: Server | undefined;
 let python: ChildProcess | undefined;
+let access: AccessIssuer | undefined;
 
 export async function setup(): Promise<void> {
   const jwks = JSON.parse(readFileSync(process.env.KG_TEST_JWKS_FILE!, "utf8"));
   echo = await startEchoOrigin(Number(process.env.KG_TEST_ECHO_PORT), jwks);
   webhooks = await startWebhookReceiver(Number(process.env.KG_TEST_WEBHOOK_PORT));
+  access = await startAccessIssuer({ port: Number(process.env.KG_TEST_ACCESS_PORT), aud: "kg-test-access-aud" });
   if (!process.env.KEYGATE_PYTHON) return; // vitest.config.ts found none and routed /v1/query to the Node origin
   python = spawn(process.env.KEYGATE_PYTHON, ["examples/python-origin/origin.py", "--port", process.env.KG_TEST_PY_PORT!, "--jwks-file", process.env.KG_TEST_JWKS_FILE!, "--authority", `127.0.0.1:${process.env.KG_TEST_PY_PORT}`], {
     stdio: ["ignore", "ignore", "inherit"],
@@ -23,6 +26,7 @@ export async function setup(): Promise<void> {
 
 export async function teardown(): Promise<void> {
   python?.kill();
+  await access?.close();
   await new Promise((r) => (echo ? echo.close(r) : r(undefined)));
   await new Promise((r) => (webhooks ? webhooks.close(r) : r(undefined)));
 }

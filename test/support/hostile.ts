@@ -85,6 +85,8 @@ const WATCHED: Record<string, string> = {
   alert_events: "count(*)",
   jobs: "count(*) || ':' || total(updated_at)",
   idempotency_keys: "count(*) || ':' || total(created_at) || ':' || total(state = 'done')",
+  operators: "count(*) || ':' || total(updated_at)",
+  console_sessions: "count(*) || ':' || total(coalesce(ended_at, 0))",
 };
 /**
  * Not compared per request, and why: usage_daily / usage_flushes (and api_keys.last_used_at /

@@ -1,16 +1,35 @@
 // Stage: authentication. A key in any other header → the credential → the per-IP failure filter →
-// format and checksum (offline) → memory, KV, D1 → the key's state → its tenant's.
+// format and checksum (offline) → memory, KV, D1 → the key's state → its tenant's. A request with
+// no key may be a person's: signed in through Cloudflare Access, or holding a console session
+// (http/person.ts), held to their role and to same-site changes only.
 import type { MiddlewareHandler } from "hono";
 import { Problem } from "../../core/problem.ts";
 import { clientIp, countFailure, refuseIfBlocked } from "../../keys/auth-failures.ts";
 import { extractCredential, rejectKeyInOtherHeaders } from "../../keys/credential.ts";
 import { KeyRefused, verifyKey } from "../../keys/verify.ts";
+import { accessConfig, verifyAccessToken } from "../../people/access-jwt.ts";
 import type { AppEnv } from "../context.ts";
+import { accessToken, checkPersonRequest, resolvePerson } from "../person.ts";
+import { hasSessionCookie } from "../sessions.ts";
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   rejectKeyInOtherHeaders(c.req.raw.headers);
   const presented = extractCredential(c.req.raw.headers);
-  if (presented === null) throw new Problem("missing-credential", { detail: "Send an API key: Authorization: Bearer <key>." });
+  if (presented === null) {
+    const person = await resolvePerson(c);
+    if (!person) {
+      const ended = hasSessionCookie(c) ? " The console session has ended; sign in again." : "";
+      throw new Problem("missing-credential", { detail: `Send an API key: Authorization: Bearer <key>.${ended}` });
+    }
+    checkPersonRequest(c, person.principal, person.session);
+    c.set("principal", person.principal);
+    if (person.session) c.set("session", person.session);
+    return next();
+  }
+  // Access let this request in as a person, and says so in a token: verified even when a key
+  // speaks for the request, so a forged token is refused rather than passed over.
+  const token = accessToken(c);
+  if (token !== null) await verifyAccessToken(token, accessConfig(c.env) as never);
   const ip = clientIp(c.req.raw.headers);
   refuseIfBlocked(ip);
   try {

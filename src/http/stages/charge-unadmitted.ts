@@ -16,7 +16,7 @@ import { limiterAccess } from "./admission.ts";
 export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const principal = c.var.principal;
-  if (!principal || c.var.admitted) return;
+  if (!principal || c.var.admitted || principal.operator) return;
   const { key, tenant } = principal;
   let decision: Decision;
   try {

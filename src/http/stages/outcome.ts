@@ -20,6 +20,8 @@ export const UNAUTHENTICATED_ROUTE = "(unauthenticated)";
 export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
   await next();
+  // A person's admin requests are not API traffic: they have no key to count against.
+  if (c.var.principal?.operator) return;
   const key = c.var.principal?.key ?? c.var.refusedKey;
   // A CORS preflight, answered before authentication, is no API request.
   if (!key && !c.error && c.req.method === "OPTIONS") return;
