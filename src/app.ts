@@ -12,6 +12,7 @@ import { operatorRoutes } from "./admin/operators.ts";
 import { selfRoutes } from "./admin/self.ts";
 import { tenantRoutes } from "./admin/tenants.ts";
 import { usageRoutes } from "./admin/usage.ts";
+import { mountConsole } from "./console/index.ts";
 import { log, loggablePath } from "./core/log.ts";
 import { Problem, problemResponse, validationFailed, type ProblemKind } from "./core/problem.ts";
 import { isStoreFailure } from "./db/errors.ts";
@@ -120,6 +121,8 @@ export function createApp() {
     ...jwksRoutes,
   ];
   for (const e of endpoints) mountEndpoint(app, e);
+  // The console's pages (/console), which call the routes above in-process.
+  mountConsole(app);
   // Last, the route table: its match declares the table route's policy, then the same stages.
   app.all("/v1/*", matchTableRoute, ...routeStages, forwardTableRoute);
 

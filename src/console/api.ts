@@ -1,0 +1,82 @@
+// The console reads and writes only through the /v1 API, dispatched in-process with the caller's own
+// credentials: a page can never show or do more than the same person could with curl (tenant
+// confinement, a viewer's read-only role and every scope check stay the API's, in one place).
+import type { Context, Hono } from "hono";
+import type { AppEnv } from "../http/context.ts";
+
+/** What the console needs of the assembled app: its fetch handler. */
+export type Dispatch = Pick<Hono<AppEnv>, "fetch">;
+
+/** An answer of the API that was not a success, as its problem+json said it. */
+export class ApiProblem extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly type: string;
+  constructor(status: number, title: string, detail: string, type = "about:blank") {
+    super(detail);
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.type = type;
+  }
+}
+
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+export type Api = <T>(method: Method, path: string, body?: unknown) => Promise<T | ApiProblem>;
+
+// Only what identifies the caller (session cookie, Access assertion) and where it comes from (the
+// per-IP failure filter and network rules must see the browser's address, not the Worker's).
+const PASSED_ON = ["cookie", "cf-access-jwt-assertion", "cf-connecting-ip", "user-agent"];
+
+const isWrite = (method: Method) => method !== "GET";
+
+/** One API call on behalf of the console's caller; a refusal comes back as an ApiProblem. */
+export async function callApi<T>(app: Dispatch, c: Context<AppEnv>, method: Method, path: string, body?: unknown): Promise<T | ApiProblem> {
+  const headers = new Headers({ accept: "application/json" });
+  for (const name of PASSED_ON) {
+    const value = c.req.header(name);
+    if (value !== undefined) headers.set(name, value);
+  }
+  if (isWrite(method)) {
+    const csrf = c.get("session")?.csrf;
+    if (csrf) headers.set("x-csrf-token", csrf);
+    headers.set("sec-fetch-site", "same-origin");
+  }
+  let payload: string | undefined;
+  if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers.set("content-type", "application/json");
+  }
+  const request = new Request(new URL(path, c.req.url), { method, headers, body: payload });
+  const res = await app.fetch(request, c.env, c.executionCtx);
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === "" ? null : JSON.parse(text);
+  } catch {
+    // Not JSON: only a fault of ours answers that way; say so without echoing it.
+  }
+  if (res.ok) return parsed as T;
+  const p = (parsed ?? {}) as { title?: unknown; detail?: unknown; type?: unknown };
+  return new ApiProblem(
+    res.status,
+    typeof p.title === "string" ? p.title : "Request failed",
+    typeof p.detail === "string" ? p.detail : `The API answered ${res.status}.`,
+    typeof p.type === "string" ? p.type : undefined,
+  );
+}
+
+/** The value, or the refusal thrown for the page to show (its status becomes the page's). */
+export function must<T>(result: T | ApiProblem): T {
+  if (result instanceof ApiProblem) throw result;
+  return result;
+}
+
+/** A query string from the defined, non-empty values only. */
+export function query(params: Record<string, string | number | boolean | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s === "" ? "" : `?${s}`;
+}
