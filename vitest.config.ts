@@ -7,9 +7,11 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
-// Two projects: the Worker's tests run inside workerd with real local D1, KV and Durable Objects,
+// Three projects: the Worker's tests run inside workerd with real local D1, KV and Durable Objects,
 // forwarding to real origins (a Node one and the Python example) that test/setup/origins.ts starts;
-// the operator tools (CLI, dev script, OpenAPI lint, Python verifier) run in Node.
+// the operator tools (CLI, dev script, OpenAPI lint, Python verifier) run in Node; and the browser
+// tests drive Debian's Chromium against one `npm run dev` gateway that test/setup/browser-gateway.ts
+// starts (skipped, with a warning, where there is no Chromium).
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -105,7 +107,7 @@ export default defineConfig(async () => {
           test: {
             name: "worker",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/node/**"],
+            exclude: ["test/node/**", "test/browser/**"],
             globalSetup: ["./test/setup/origins.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
           },
@@ -117,6 +119,16 @@ export default defineConfig(async () => {
             include: ["test/node/**/*.test.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
+          },
+        },
+        {
+          test: {
+            name: "browser",
+            environment: "node",
+            include: ["test/browser/**/*.test.ts"],
+            globalSetup: ["./test/setup/browser-gateway.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
           },
         },
       ],

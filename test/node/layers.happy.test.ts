@@ -62,7 +62,7 @@ describe("src/ layers", () => {
 });
 
 /** Folders of test/ that are not a mirror of src/: the CLI's, the Node-side project, helpers, setup, test origins. */
-const NOT_MIRRORS = ["cli", "node", "support", "setup", "origins"];
+const NOT_MIRRORS = ["cli", "node", "browser", "support", "setup", "origins"];
 
 describe("test/ mirrors src/", () => {
   const tests = modules(TEST, [".test.ts"]).map((f) => path.relative(TEST, f));
