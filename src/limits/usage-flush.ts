@@ -41,7 +41,8 @@ export async function flushUsage(db: D1Database, kv: SyncKvStorage, who: Who): P
     ...dailyStatements(db, who, rows),
     ...eventStatements(db, who, inflight.events ?? []),
     db
-      .prepare("UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?), total_requests = total_requests + ? WHERE id = ?")
+      // A report of refusals only has lastUsedAt 0: the key was not used, so a NULL stays NULL.
+      .prepare("UPDATE api_keys SET last_used_at = nullif(max(coalesce(last_used_at, 0), ?), 0), total_requests = total_requests + ? WHERE id = ?")
       .bind(report.lastUsedAt, total, who.keyId),
   ];
   try {
