@@ -2,5 +2,8 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    /** The Node echo origin, and a loopback port nothing listens on. */
+    ORIGIN_ECHO_URL: string;
+    ORIGIN_DOWN_URL: string;
   }
 }

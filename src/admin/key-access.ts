@@ -28,17 +28,20 @@ function isOperatorTenant(c: Context<AppEnv>, tenantId: string): boolean {
 }
 
 /**
- * A key never grants a power it does not hold: cross-tenant powers only by a platform key, and
- * `platform` and `*` only to keys of its own tenant.
+ * A key never grants a power it does not hold: cross-tenant powers only by a platform key (or a
+ * platform-wide owner: an admin or viewer holds the platform scope to reach every tenant, not to
+ * mint or roll keys that would outrank its role), and `platform` and `*` only to keys of its own
+ * tenant.
  */
 export function checkGrantable(c: Context<AppEnv>, tenantId: string, scopes: readonly string[]): void {
-  const { key } = c.get("principal");
+  const { key, operator } = c.get("principal");
   const powers = crossTenantPowers(scopes, isOperatorTenant(c, tenantId));
   if (powers.length === 0) return;
   const ownTenantOnly = powers.some((s) => OWN_TENANT_ONLY.includes(s));
-  if (!isPlatform(key.scopes) || (ownTenantOnly && tenantId !== key.tenantId)) {
+  const mayGrant = isPlatform(key.scopes) && (operator === undefined || operator.role === "owner");
+  if (!mayGrant || (ownTenantOnly && tenantId !== key.tenantId)) {
     throw new Problem("insufficient-scope", {
-      detail: `Only a platform key may grant ${powers.map((s) => `'${s}'`).join(" and ")}${ownTenantOnly ? ", and only to keys of its own tenant" : " in the operator's tenant"}.`,
+      detail: `Only a platform key or a platform-wide owner may grant ${powers.map((s) => `'${s}'`).join(" and ")}${ownTenantOnly ? ", and only to keys of its own tenant" : " in the operator's tenant"}.`,
       scope: "platform",
     });
   }

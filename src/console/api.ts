@@ -22,14 +22,17 @@ export class ApiProblem extends Error {
   }
 }
 
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+/**
+ * Reads only. A page is rendered for a GET, which any site can make a browser send: a write made
+ * while rendering would be a write another site could trigger. Writes go from the page's scripts
+ * to the API, with the session's CSRF token.
+ */
+export type Method = "GET";
 export type Api = <T>(method: Method, path: string, body?: unknown) => Promise<T | ApiProblem>;
 
 // Only what identifies the caller (session cookie, Access assertion) and where it comes from (the
 // per-IP failure filter and network rules must see the browser's address, not the Worker's).
 const PASSED_ON = ["cookie", "cf-access-jwt-assertion", "cf-connecting-ip", "user-agent"];
-
-const isWrite = (method: Method) => method !== "GET";
 
 /** One API call on behalf of the console's caller; a refusal comes back as an ApiProblem. */
 export async function callApi<T>(app: Dispatch, c: Context<AppEnv>, method: Method, path: string, body?: unknown): Promise<T | ApiProblem> {
@@ -37,11 +40,6 @@ export async function callApi<T>(app: Dispatch, c: Context<AppEnv>, method: Meth
   for (const name of PASSED_ON) {
     const value = c.req.header(name);
     if (value !== undefined) headers.set(name, value);
-  }
-  if (isWrite(method)) {
-    const csrf = c.get("session")?.csrf;
-    if (csrf) headers.set("x-csrf-token", csrf);
-    headers.set("sec-fetch-site", "same-origin");
   }
   let payload: string | undefined;
   if (body !== undefined) {

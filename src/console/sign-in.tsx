@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { Problem } from "../core/problem.ts";
 import type { AppEnv } from "../http/context.ts";
 import { closeSession, openKeySession } from "../http/sessions.ts";
+import { readBoundedBody } from "../proxy/forward.ts";
 import { displayable } from "./format.ts";
 import { Bare } from "./layout.tsx";
 import { html, signedIn, toSignIn } from "./page.tsx";
@@ -74,9 +75,15 @@ export function crossSite(c: Context<AppEnv>): boolean {
 async function formField(c: Context<AppEnv>, name: string): Promise<string | null | "too-large"> {
   if (Number(c.req.header("content-length") ?? "0") > MAX_FORM_BYTES) return "too-large";
   if (!(c.req.header("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) return null;
-  const text = new TextDecoder().decode(await c.req.arrayBuffer());
-  if (text.length > MAX_FORM_BYTES) return "too-large";
-  return new URLSearchParams(text).get(name);
+  let body: ArrayBuffer | null;
+  try {
+    // Read up to the limit, chunked bodies included: a body with no Content-Length is not read whole first.
+    body = await readBoundedBody(c.req.raw, MAX_FORM_BYTES);
+  } catch (err) {
+    if (err instanceof Problem && err.kind === "payload-too-large") return "too-large";
+    throw err;
+  }
+  return new URLSearchParams(body === null ? "" : new TextDecoder().decode(body)).get(name);
 }
 
 export async function showSignIn(c: Context<AppEnv>): Promise<Response> {

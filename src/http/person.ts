@@ -42,12 +42,16 @@ export async function accessPrincipal(c: Context<AppEnv>, token: string): Promis
 }
 
 /**
- * Fetch Metadata: a browser says where a request came from. A state-changing request a person's
- * browser sends from another site is refused, whatever credential the browser attached to it.
+ * Fetch Metadata: a browser says where a request came from (older ones only by Origin). A
+ * state-changing request a person's browser sends from another site is refused, whatever
+ * credential the browser attached to it.
  */
 function refuseCrossSite(c: Context<AppEnv>): void {
   const site = c.req.header("sec-fetch-site");
-  if (site !== undefined && site !== "same-origin" && site !== "none") {
+  // Browsers without Fetch Metadata still send Origin on a cross-site POST; CLIs send neither.
+  const origin = c.req.header("origin");
+  const foreign = site !== undefined ? site !== "same-origin" && site !== "none" : origin !== undefined && origin !== c.var.url.origin;
+  if (foreign) {
     throw new Problem("csrf-failed", { detail: "Changes from a person's browser must come from this gateway's own pages." });
   }
 }

@@ -25,6 +25,9 @@ function cookie(url: URL, value: string, maxAgeS: number): string {
   return `${cookieName(url)}=${value}; Path=/; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure}`;
 }
 
+/** 32 random bytes in base64url, as randomToken makes them. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -82,10 +85,19 @@ export const hasSessionCookie = (c: Context<AppEnv>) => sessionToken(c) !== unde
 export async function sessionPrincipal(c: Context<AppEnv>): Promise<{ principal: Principal; session: { csrf: string; expiresAt: number } } | null> {
   const token = sessionToken(c);
   if (!token) return null;
+  // Only a token this gateway could have made is looked up; a made-up cookie costs no D1 read.
+  if (!TOKEN_SHAPE.test(token)) return null;
+  const ip = clientIp(c.req.raw.headers);
+  refuseIfBlocked(ip);
   const stores = c.get("stores");
   const row = await stores.db.select().from(consoleSessions).where(eq(consoleSessions.id, await hashKey(token))).get();
   const now = Date.now();
-  if (!row || row.endedAt !== null || row.expiresAt <= now) return null;
+  if (!row) {
+    // A guessed token is a failed sign-in, filtered per IP like a guessed key.
+    await countFailure(c.env.AUTH_FAILURES, ip);
+    return null;
+  }
+  if (row.endedAt !== null || row.expiresAt <= now) return null;
   const principal = await verifyHashed(stores, c.get("defer"), row.keyHash, now);
   if (!canSignIn(principal.key.scopes)) return null;
   return { principal, session: { csrf: row.csrf, expiresAt: row.expiresAt } };

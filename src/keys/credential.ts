@@ -42,8 +42,8 @@ export function extractCredential(headers: Headers): string | null {
   return bearer ?? headerKey;
 }
 
-/** Where extractCredential looks, and the other credential headers: none is ever forwarded. */
-export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key", "proxy-authorization", "cookie"]);
+/** Where extractCredential looks, and the other credential headers (a console session's CSRF token too): none is ever forwarded. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key", "proxy-authorization", "cookie", "x-csrf-token"]);
 
 /** Whether text holds a key as sent or once decoded: an encoded key is logged and replayed just the same. */
 function holdsKey(text: string): boolean {

@@ -3,7 +3,7 @@
 // AUD tag). The team's signing keys come from its certs endpoint, fetched once per isolate and again
 // when a token names a kid not seen yet: Access rotates its keys every six weeks and keeps the old
 // one valid for seven days, so a key is matched by kid and never pinned.
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 
@@ -53,18 +53,32 @@ function keySetOf(teamDomain: string): JWTVerifyGetKey {
   return set;
 }
 
+/**
+ * The token's claims once it is Access's, for this application, and current; a Problem otherwise.
+ * A service token (automation through Access) passes here: it names no person, but it is genuine.
+ */
+export async function verifyAccessJwt(token: string, config: AccessConfig): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, keySetOf(config.teamDomain), {
+      issuer: config.teamDomain,
+      audience: config.aud,
+      algorithms: ["RS256"],
+      clockTolerance: 30,
+      requiredClaims: ["exp", "iat"],
+    });
+    return payload;
+  } catch (err) {
+    if (isCertsFailure(err)) {
+      log("error", "access.certs_unreachable", { error: String(err) });
+      throw new Problem("access-unavailable", { detail: "Cloudflare Access's signing keys could not be fetched; retry shortly.", headers: { "Retry-After": "5" } });
+    }
+    throw new Problem("invalid-access-token", { detail: "The Cloudflare Access token is not valid for this gateway; sign in again.", cause: err instanceof errors.JOSEError ? err.code : String(err) });
+  }
+}
+
 /** The signed-in person's e-mail address (lower-cased), or a Problem saying why not. */
 export async function verifyAccessToken(token: string, config: AccessConfig): Promise<string> {
-  let payload;
-  try {
-    ({ payload } = await jwtVerify(token, keySetOf(config.teamDomain), { issuer: config.teamDomain, audience: config.aud, algorithms: ["RS256"], clockTolerance: 30 }));
-  } catch (err) {
-    if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout) && !isFetchFailure(err)) {
-      throw new Problem("invalid-access-token", { detail: "The Cloudflare Access token is not valid for this gateway; sign in again.", cause: err.code });
-    }
-    log("error", "access.certs_unreachable", { error: String(err) });
-    throw new Problem("access-unavailable", { detail: "Cloudflare Access's signing keys could not be fetched; retry shortly.", headers: { "Retry-After": "5" } });
-  }
+  const payload = await verifyAccessJwt(token, config);
   // Service tokens carry a common_name instead: they are automation, which uses API keys here.
   if (typeof payload.email !== "string" || payload.email === "") {
     throw new Problem("not-an-operator", { detail: "The Cloudflare Access token names no person (a service token?); automation uses an API key." });
@@ -72,7 +86,12 @@ export async function verifyAccessToken(token: string, config: AccessConfig): Pr
   return payload.email.toLowerCase();
 }
 
-/** A certs endpoint that does not answer is our outage, not a bad token. */
-function isFetchFailure(err: errors.JOSEError): boolean {
-  return err instanceof errors.JWKSInvalid || (err.code === "ERR_JOSE_GENERIC" && /fetch|network|status code/i.test(err.message));
+/**
+ * A certs endpoint that does not answer, answers an error or answers garbage is our outage, not a
+ * bad token: jose reports those as a timeout, an invalid set, a generic error (a non-200 answer, a
+ * body that is not JSON) or the fetch's own error. Claims, signatures and kids are the token's fault.
+ */
+function isCertsFailure(err: unknown): boolean {
+  if (!(err instanceof errors.JOSEError)) return true;
+  return err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err.code === "ERR_JOSE_GENERIC";
 }

@@ -36,6 +36,27 @@ describe("Access tokens that are not good enough", () => {
     await expectProblem(await withToken(token, "/v1/auth/me"), 403, "not-an-operator");
   });
 
+  it("a token with no expiry is refused, however well signed", async () => {
+    const platform = await platformKey();
+    const op = await addOperator(platform, { role: "owner" });
+    const { importJWK, SignJWT } = await import("jose");
+    const minter = await issuer();
+    const key = minter.info.keys[0]!;
+    const noExp = await new SignJWT({ email: op.email })
+      .setProtectedHeader({ alg: "RS256", kid: key.kid })
+      .setIssuer(minter.info.teamDomain)
+      .setAudience(minter.info.aud)
+      .setIssuedAt()
+      .sign(await importJWK(key.privateJwk, "RS256"));
+    await expectProblem(await withToken(noExp, "/v1/auth/me"), 401, "invalid-access-token");
+  });
+
+  it("a service token (automation behind Access) beside an API key is genuine and lets the key through", async () => {
+    const platform = await platformKey();
+    const service = await (await issuer()).mintAccessJwt({ email: undefined as never, claims: { common_name: "ci.example" } });
+    expect((await call("/v1/auth/me", { key: platform, headers: { "cf-access-jwt-assertion": service } })).status).toBe(200);
+  });
+
   it("a forged token beside a valid key is still refused", async () => {
     const platform = await platformKey();
     await expectProblem(await call("/v1/auth/me", { key: platform, headers: { "cf-access-jwt-assertion": "forged.token.here" } }), 401, "invalid-access-token");
@@ -83,6 +104,18 @@ describe("roles", () => {
     await expectProblem(await asPerson(admin.email, "/v1/operators", { body: { email: newEmail(), role: "owner" } }), 403, "operator-role");
   });
 
+  it("a platform-wide admin cannot mint or roll a key that outranks its role", async () => {
+    const platform = await platformKey();
+    const admin = await addOperator(platform, { role: "admin" });
+    const { keyId } = await json(await call("/v1/auth/me", { key: platform })).then((me: any) => ({ keyId: me.key.id }));
+    await expectProblem(await asPerson(admin.email, "/v1/keys", { body: { name: `escalate-${Date.now()}`, scopes: ["platform", "admin"] } }), 403, "insufficient-scope");
+    await expectProblem(await asPerson(admin.email, `/v1/keys/${keyId}/roll`, { body: {} }), 403, "insufficient-scope");
+    await expectProblem(await asPerson(admin.email, `/v1/keys/${keyId}/revoke`, { body: { reason: "takeover" } }), 403, "insufficient-scope");
+    // An owner may: everything in its reach.
+    const owner = await addOperator(platform, { role: "owner" });
+    expect((await asPerson(owner.email, "/v1/keys", { body: { name: `by-owner-${Date.now()}`, scopes: ["platform"] } })).status).toBe(201);
+  });
+
   it("nobody changes or removes themselves", async () => {
     const platform = await platformKey();
     const owner = await addOperator(platform, { role: "owner" });
@@ -126,6 +159,16 @@ describe("what a person's browser cannot be made to do", () => {
       "csrf-failed",
     );
     expect((await asPerson(owner.email, "/v1/operators", { body: { email: newEmail(), role: "viewer" }, headers: { "sec-fetch-site": "same-origin" } })).status).toBe(201);
+  });
+
+  it("a browser without Fetch Metadata is judged by Origin: a body-less change from another site is refused", async () => {
+    const platform = await platformKey();
+    const owner = await addOperator(platform, { role: "owner" });
+    const alert = await json(await asPerson(owner.email, "/v1/alerts", { body: { name: "r", metric: "requests", threshold: 1, windowMinutes: 5, webhookUrl: "http://127.0.0.1:9/hook" } }));
+    const rotate = (headers: Record<string, string>) => asPerson(owner.email, `/v1/alerts/${alert.id}/rotate-secret`, { method: "POST", headers });
+    await expectProblem(await rotate({ origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" }), 403, "csrf-failed");
+    expect((await rotate({ origin: "https://gw.test" })).status).toBe(200);
+    expect((await rotate({})).status).toBe(200); // a CLI sends neither header
   });
 
   it("a person never reaches a forwarded route", async () => {

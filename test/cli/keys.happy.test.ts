@@ -115,7 +115,7 @@ describe("keygate keys", () => {
     // Granting platform is refused by the API: exit 1 with its detail.
     const r = await cli(["keys", "create", "--name", "escalate", "--scopes", "platform"], admin);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("403 Insufficient scope: Only a platform key may grant 'platform'");
+    expect(r.stderr).toContain("403 Insufficient scope: Only a platform key or a platform-wide owner may grant 'platform'");
   });
 
   it("API errors exit 1 with title, detail and request id", async () => {

@@ -5,7 +5,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectProblem } from "../support/admin.ts";
-import { call, createKey, platformKey, tenantWithAdmin } from "../support/gateway.ts";
+import { call, createKey, platformKey, storeCounts, tenantWithAdmin } from "../support/gateway.ts";
 import { csrfOf, signIn } from "../support/people.ts";
 
 const tenantBody = () => ({ name: "X", slug: `x-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, plan: "pro" });
@@ -67,5 +67,32 @@ describe("console sessions", () => {
     const platform = await platformKey();
     const { cookie } = await signIn(platform);
     await expectProblem(await call("/v1/echo", { headers: { cookie: cookie! } }), 401, "api-key-required");
+  });
+});
+
+describe("sessions that go bad", () => {
+  it("a session whose tenant was deactivated is signed out, not stuck on a 403", async () => {
+    const platform = await platformKey();
+    const { admin, tenant } = await tenantWithAdmin(platform);
+    const { cookie } = await signIn(admin);
+    expect((await call(`/v1/tenants/${tenant.id}`, { key: platform, method: "PATCH", body: { active: false } })).status).toBe(200);
+    const page = await exports.default.fetch(new Request("https://gw.test/console/sign-in", { headers: { cookie: cookie! }, redirect: "manual" }));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('name="key"');
+  });
+
+  it("a made-up session cookie costs no D1 read", async () => {
+    const res = await call("/v1/keys", { headers: { cookie: "__Host-kg_session=not-a-token-this-gateway-made" } });
+    expect(res.status).toBe(401);
+    expect(storeCounts(res)["d1-read"]).toBe(0);
+  });
+
+  it("a console query parameter naming an Object property is no 500", async () => {
+    const platform = await platformKey();
+    const { cookie } = await signIn(platform);
+    for (const path of ["/console?range=constructor", "/console?range=__proto__", "/console/keys?state=toString"]) {
+      const res = await exports.default.fetch(new Request(`https://gw.test${path}`, { headers: { cookie: cookie! }, redirect: "manual" }));
+      expect(res.status, path).toBe(200);
+    }
   });
 });

@@ -20,7 +20,7 @@ export type Range = { id: RangeId; from: string; to: string; interval: string; l
 /** The range a page shows (?range=…, default 24 h), ending now. */
 export function rangeOf(url: URL, now: number): Range {
   const asked = url.searchParams.get("range") ?? "24h";
-  const id: RangeId = asked in RANGES ? (asked as RangeId) : "24h";
+  const id: RangeId = Object.hasOwn(RANGES, asked) ? (asked as RangeId) : "24h";
   const r = RANGES[id];
   return { id, from: new Date(now - r.ms).toISOString(), to: new Date(now).toISOString(), interval: r.interval, label: r.label };
 }

@@ -28,7 +28,7 @@ export async function tenantChoices(api: Api): Promise<Tenant[]> {
 export const keysPage: PageFn = async ({ api, viewer, url, now }) => {
   const p = url.searchParams;
   const stateId = p.get("state") ?? "";
-  const state = STATES[stateId] ?? STATES[""]!;
+  const state = (Object.hasOwn(STATES, stateId) ? STATES[stateId] : undefined) ?? STATES[""]!;
   const tenantId = viewer.platform ? (p.get("tenant") ?? "") : "";
   const env = p.get("environment") ?? "";
   const search = (p.get("q") ?? "").trim().toLowerCase();

@@ -1,23 +1,30 @@
 // Stage: the person behind a console page, signed in through Cloudflare Access or with a console
 // session (http/person.ts). Nobody signed in is not refused here: the console sends them to its
-// sign-in page. A session whose key was revoked since counts as signed out.
+// sign-in page. A session whose key was since revoked, disabled or expired, or whose tenant was
+// deactivated, counts as signed out, so its holder can still sign out or sign in with another key.
 import type { MiddlewareHandler } from "hono";
 import { Problem } from "../../core/problem.ts";
 import type { AppEnv } from "../context.ts";
-import { resolvePerson } from "../person.ts";
+import { accessPrincipal, accessToken } from "../person.ts";
+import { sessionPrincipal } from "../sessions.ts";
 
 export const consolePerson: MiddlewareHandler<AppEnv> = async (c, next) => {
-  let person;
-  try {
-    person = await resolvePerson(c);
-  } catch (err) {
-    // Access problems (a bad token, not an operator) stand; a dead session's key just signs out.
-    if (!(err instanceof Problem) || err.status !== 401 || err.kind === "invalid-access-token") throw err;
-    person = null;
+  const token = accessToken(c);
+  if (token !== null) {
+    // Access problems (a bad token, not an operator) stand: signing in again is Access's business.
+    c.set("principal", await accessPrincipal(c, token));
+    return next();
   }
-  if (person) {
-    c.set("principal", person.principal);
-    if (person.session) c.set("session", person.session);
+  let session;
+  try {
+    session = await sessionPrincipal(c);
+  } catch (err) {
+    if (!(err instanceof Problem) || err.status >= 500) throw err;
+    session = null;
+  }
+  if (session) {
+    c.set("principal", session.principal);
+    c.set("session", session.session);
   }
   await next();
 };

@@ -11,9 +11,10 @@ import type { AppEnv } from "../context.ts";
 
 export const checkNetwork: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { key, tenant, operator } = c.get("principal");
-  // An operator came through Cloudflare Access, whose own policies say where people may sign in from.
-  if (operator) return next();
-  const verdict = networkVerdict(c.req.header("cf-connecting-ip"), [currentRules(key), tenant.network]);
+  // A platform-wide operator is held to Cloudflare Access's policies alone; a tenant's operator also
+  // to the tenant's networks, as every key of the tenant is.
+  if (operator && operator.tenantId === null) return next();
+  const verdict = networkVerdict(c.req.header("cf-connecting-ip"), operator ? [tenant.network] : [currentRules(key), tenant.network]);
   if (verdict !== "ok") throw ipNotAllowed(verdict, JSON.stringify({ keyId: key.keyId, tenantId: key.tenantId, source: "cache" }));
   await next();
 };
