@@ -22,22 +22,6 @@ const OUTCOME_COLORS = {
   tenant_inactive: "--c-muted",
 };
 const PALETTE = ["--c-p1", "--c-p2", "--c-p3", "--c-p4", "--c-p5", "--c-p6", "--c-muted"];
-const LABELS = {
-  valid: "Allowed",
-  rate_limited: "Rate limited",
-  quota_exceeded: "Quota exceeded",
-  missing_credential: "No key",
-  malformed_key: "Malformed key",
-  unknown_key: "Unknown key",
-  revoked: "Revoked key",
-  expired: "Expired key",
-  disabled: "Disabled key",
-  tenant_inactive: "Tenant inactive",
-  forbidden: "Forbidden",
-  invalid_request: "Invalid request",
-  origin_error: "Origin error",
-  gateway_error: "Gateway error",
-};
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 
@@ -67,6 +51,8 @@ function toColumns(series, group, interval) {
 }
 
 function options(fig, names, group) {
+  // The series' names as people read them, from the page (the server's one list of outcome labels).
+  const labels = JSON.parse(fig.dataset.labels ?? "{}");
   const axis = { stroke: css("--muted"), grid: { stroke: css("--grid"), width: 1 }, ticks: { stroke: css("--grid") } };
   return {
     width: Math.max(280, fig.querySelector(".chart-plot").clientWidth),
@@ -77,7 +63,7 @@ function options(fig, names, group) {
     series: [
       {},
       ...names.map((name, i) => ({
-        label: group === "outcome" ? (LABELS[name] ?? name) : name,
+        label: labels[name] ?? name,
         stroke: css(group === "outcome" ? (OUTCOME_COLORS[name] ?? PALETTE[i % PALETTE.length]) : PALETTE[i % PALETTE.length]),
         width: 2,
         points: { size: 4 },

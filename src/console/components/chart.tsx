@@ -3,7 +3,7 @@
 // screen reader gets instead of the canvas) and an empty state when there was no traffic.
 import type { FC } from "hono/jsx";
 import { query } from "../api.ts";
-import { count, outcomeLabel } from "../format.ts";
+import { count, OUTCOME_LABELS, outcomeLabel } from "../format.ts";
 import type { Series } from "../types.ts";
 import { Empty } from "./ui.tsx";
 
@@ -81,7 +81,7 @@ export const Chart: FC<ChartProps> = (p) => {
     );
   }
   return (
-    <figure class="chart" data-testid={p.testid} data-chart={p.group} data-src={p.src} data-interval={p.range.interval} aria-labelledby={captionId}>
+    <figure class="chart" data-testid={p.testid} data-chart={p.group} data-labels={p.group === "outcome" ? JSON.stringify(OUTCOME_LABELS) : "{}"} data-src={p.src} data-interval={p.range.interval} aria-labelledby={captionId}>
       <figcaption id={captionId} class="sr-only">
         {p.title}, last {p.range.label}
       </figcaption>
