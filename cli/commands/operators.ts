@@ -1,5 +1,5 @@
 // keygate operators add | list | show | update | remove: the people who may sign in to the console
-// (through Cloudflare Access), and the role each has. Platform keys, or an owner, manage them.
+// (through Cloudflare Access), and the role each has. Platform keys and platform-wide owners manage them (platform scope).
 import { ROLES } from "../../src/people/operator.ts";
 import { UsageError } from "../core/args.ts";
 import type { Command, Ctx } from "../core/command.ts";
@@ -62,7 +62,7 @@ function rawOut(ctx: Ctx, raw: string): number {
 }
 
 const ROLE_HELP = [
-  "  --role R           owner: everything, managing operators too (a tenant's owner: within its tenant);",
+  "  --role R           owner: everything in its reach (platform-wide owners: operators too);",
   "                     admin: everything but changing tenants or operators; viewer: reads only",
 ];
 
