@@ -6,7 +6,7 @@ import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import { operatorPrincipal } from "../keys/operator-principal.ts";
 import type { Principal } from "../keys/verify.ts";
-import { ACCESS_HEADER, accessConfig, verifyAccessToken } from "../people/access-jwt.ts";
+import { ACCESS_HEADER, accessConfig, verifyAccessToken, type AccessConfig } from "../people/access-jwt.ts";
 import { findOperator, noteSeen, operatorOf } from "../people/operators-store.ts";
 import { roleRefusal } from "../people/roles.ts";
 import type { AppEnv } from "./context.ts";
@@ -14,8 +14,11 @@ import { requireCsrfToken, sessionPrincipal } from "./sessions.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** An Access token the request carries, and the configuration to check it against. */
+export type AccessAssertion = { token: string; config: AccessConfig };
+
 /** The Access token this request carries, when Access sign-in is on; throws when it is misconfigured. */
-export function accessToken(c: Context<AppEnv>): string | null {
+export function accessAssertion(c: Context<AppEnv>): AccessAssertion | null {
   const token = c.req.header(ACCESS_HEADER);
   if (token === undefined) return null;
   const config = accessConfig(c.env);
@@ -24,12 +27,11 @@ export function accessToken(c: Context<AppEnv>): string | null {
     log("error", "access.misconfigured", { error: config.options.cause });
     throw config;
   }
-  return token;
+  return { token, config };
 }
 
 /** Verifies an Access token (RS256, issuer, audience, expiry) and names the operator it signs in. */
-export async function accessPrincipal(c: Context<AppEnv>, token: string): Promise<Principal> {
-  const config = accessConfig(c.env) as Exclude<ReturnType<typeof accessConfig>, null | Problem>;
+export async function accessPrincipal(c: Context<AppEnv>, { token, config }: AccessAssertion): Promise<Principal> {
   const email = await verifyAccessToken(token, config);
   const stores = c.get("stores");
   const row = await findOperator(stores.db, email);
@@ -67,7 +69,7 @@ export function checkPersonRequest(c: Context<AppEnv>, principal: Principal, ses
 
 /** The person behind a request with no API key: Access first, then a console session; null if none. */
 export async function resolvePerson(c: Context<AppEnv>): Promise<{ principal: Principal; session?: { csrf: string; expiresAt: number } } | null> {
-  const token = accessToken(c);
-  if (token !== null) return { principal: await accessPrincipal(c, token) };
+  const access = accessAssertion(c);
+  if (access !== null) return { principal: await accessPrincipal(c, access) };
   return sessionPrincipal(c);
 }

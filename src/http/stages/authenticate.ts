@@ -7,9 +7,9 @@ import { Problem } from "../../core/problem.ts";
 import { clientIp, countFailure, refuseIfBlocked } from "../../keys/auth-failures.ts";
 import { extractCredential, rejectKeyInOtherHeaders } from "../../keys/credential.ts";
 import { KeyRefused, verifyKey } from "../../keys/verify.ts";
-import { accessConfig, verifyAccessJwt } from "../../people/access-jwt.ts";
+import { verifyAccessJwt } from "../../people/access-jwt.ts";
 import type { AppEnv } from "../context.ts";
-import { accessToken, checkPersonRequest, resolvePerson } from "../person.ts";
+import { accessAssertion, checkPersonRequest, resolvePerson } from "../person.ts";
 import { hasSessionCookie } from "../sessions.ts";
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -28,9 +28,9 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   // Access let this request in as a person, and says so in a token: verified even when a key
   // speaks for the request, so a forged token is refused rather than passed over.
-  const token = accessToken(c);
+  const access = accessAssertion(c);
   // A service token (automation behind Access) names no person and needs none here.
-  if (token !== null) await verifyAccessJwt(token, accessConfig(c.env) as never);
+  if (access !== null) await verifyAccessJwt(access.token, access.config);
   const ip = clientIp(c.req.raw.headers);
   refuseIfBlocked(ip);
   try {

@@ -5,14 +5,14 @@
 import type { MiddlewareHandler } from "hono";
 import { Problem } from "../../core/problem.ts";
 import type { AppEnv } from "../context.ts";
-import { accessPrincipal, accessToken } from "../person.ts";
+import { accessAssertion, accessPrincipal } from "../person.ts";
 import { sessionPrincipal } from "../sessions.ts";
 
 export const consolePerson: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const token = accessToken(c);
-  if (token !== null) {
+  const access = accessAssertion(c);
+  if (access !== null) {
     // Access problems (a bad token, not an operator) stand: signing in again is Access's business.
-    c.set("principal", await accessPrincipal(c, token));
+    c.set("principal", await accessPrincipal(c, access));
     return next();
   }
   let session;
