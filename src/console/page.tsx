@@ -3,6 +3,7 @@
 // its status; and the headers every console response carries.
 import type { Context, Handler } from "hono";
 import type { Child } from "hono/jsx";
+import { PROBLEMS } from "../core/problem.ts";
 import type { AppEnv } from "../http/context.ts";
 import type { Principal } from "../keys/verify.ts";
 import { ApiProblem, callApi, type Api, type Dispatch } from "./api.ts";
@@ -49,6 +50,8 @@ export function toSignIn(c: Context<AppEnv>): Response {
 /** A page of the console: its own part is `fn`; everything around it is here. */
 export function page(app: Dispatch, fn: PageFn): Handler<AppEnv> {
   return async (c) => {
+    const refused = c.get("personRefused");
+    if (refused) return html(c, <Refused problem={new ApiProblem(refused.status, PROBLEMS[refused.kind].title, refused.message)} />, refused.status);
     if (!signedIn(c)) return toSignIn(c);
     const api: Api = (method, path, body) => callApi(app, c, method, path, body);
     const me = await api<Me>("GET", "/v1/auth/me");

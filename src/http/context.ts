@@ -1,3 +1,4 @@
+import type { Problem } from "../core/problem.ts";
 import type { Stores } from "../db/client.ts";
 import type { ResourceRef } from "../keys/access-rules.ts";
 import type { KeySnapshot } from "../keys/snapshot.ts";
@@ -17,6 +18,8 @@ export type AppEnv = {
     principal: Principal;
     /** Set when the credential was a console session cookie: its CSRF token and end. */
     session?: { csrf: string; expiresAt: number };
+    /** A person Access let in whom keygate refuses (not an operator, tenant inactive): the console says so as a page. */
+    personRefused?: Problem;
     /** The matched route's policy (scope, cost, body), declared with the route; read by the per-route stages. */
     route: RoutePolicy;
     /** Set by the admission stage when it ran: the request was limited there. */

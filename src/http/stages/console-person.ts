@@ -11,8 +11,14 @@ import { sessionPrincipal } from "../sessions.ts";
 export const consolePerson: MiddlewareHandler<AppEnv> = async (c, next) => {
   const access = accessAssertion(c);
   if (access !== null) {
-    // Access problems (a bad token, not an operator) stand: signing in again is Access's business.
-    c.set("principal", await accessPrincipal(c, access));
+    try {
+      c.set("principal", await accessPrincipal(c, access));
+    } catch (err) {
+      // A genuine person keygate refuses (not an operator, an inactive tenant) gets a page saying
+      // so; a bad token or an Access outage stands as the API's problem.
+      if (!(err instanceof Problem) || err.status !== 403) throw err;
+      c.set("personRefused", err);
+    }
     return next();
   }
   let session;
