@@ -4,7 +4,9 @@
 import type { Context } from "hono";
 import { Problem } from "../core/problem.ts";
 import type { AppEnv } from "../http/context.ts";
+import { fromAnotherSite } from "../http/person.ts";
 import { closeSession, openKeySession } from "../http/sessions.ts";
+import { sameDigest } from "../keys/hash.ts";
 import { readBoundedBody } from "../proxy/forward.ts";
 import { displayable } from "./format.ts";
 import { Bare } from "./layout.tsx";
@@ -60,17 +62,6 @@ const SignInPage = ({ error }: { error?: string }) => (
   </Bare>
 );
 
-/**
- * A state-changing form post must come from this origin: Fetch Metadata when the browser sends it
- * (same-origin, or none for a typed navigation), else the Origin header when present.
- */
-export function crossSite(c: Context<AppEnv>): boolean {
-  const site = c.req.header("sec-fetch-site");
-  if (site !== undefined) return site !== "same-origin" && site !== "none";
-  const origin = c.req.header("origin");
-  return origin !== undefined && origin !== new URL(c.req.url).origin;
-}
-
 /** One field of a urlencoded form post (what a browser's form sends); null when there is none. */
 async function formField(c: Context<AppEnv>, name: string): Promise<string | null | "too-large"> {
   if (Number(c.req.header("content-length") ?? "0") > MAX_FORM_BYTES) return "too-large";
@@ -92,7 +83,7 @@ export async function showSignIn(c: Context<AppEnv>): Promise<Response> {
 }
 
 export async function signIn(c: Context<AppEnv>): Promise<Response> {
-  if (crossSite(c)) return html(c, <SignInPage error="This sign-in did not come from the console's own page." />, 403);
+  if (fromAnotherSite(c)) return html(c, <SignInPage error="This sign-in did not come from the console's own page." />, 403);
   const key = await formField(c, "key");
   if (key === "too-large") return html(c, <SignInPage error="That is far too long to be a key." />, 413);
   if (key === null || key.trim() === "") return html(c, <SignInPage error="Enter an admin or platform key." />, 400);
@@ -110,19 +101,11 @@ export async function signIn(c: Context<AppEnv>): Promise<Response> {
   }
 }
 
-/** Constant-time, so a forged token learns nothing from how long the refusal took. */
-function sameToken(a: string, b: string): boolean {
-  if (a.length !== b.length || a.length === 0) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 export async function signOut(c: Context<AppEnv>): Promise<Response> {
   const session = c.get("session");
   if (!session) return signedIn(c) ? c.body(null, 303, { Location: "/cdn-cgi/access/logout", "Cache-Control": "no-store" }) : toSignIn(c);
   const csrf = await formField(c, "csrf");
-  if (crossSite(c) || typeof csrf !== "string" || csrf === "too-large" || !sameToken(csrf, session.csrf)) {
+  if (fromAnotherSite(c) || typeof csrf !== "string" || csrf === "too-large" || !sameDigest(csrf, session.csrf)) {
     return html(
       c,
       <Bare title="Sign-out refused">

@@ -8,11 +8,9 @@ import { operatorPrincipal } from "../keys/operator-principal.ts";
 import type { Principal } from "../keys/verify.ts";
 import { ACCESS_HEADER, accessConfig, verifyAccessToken, type AccessConfig } from "../people/access-jwt.ts";
 import { findOperator, noteSeen, operatorOf } from "../people/operators-store.ts";
-import { roleRefusal } from "../people/roles.ts";
+import { roleRefusal, SAFE_METHODS } from "../people/roles.ts";
 import type { AppEnv } from "./context.ts";
 import { requireCsrfToken, sessionPrincipal } from "./sessions.ts";
-
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** An Access token the request carries, and the configuration to check it against. */
 export type AccessAssertion = { token: string; config: AccessConfig };
@@ -44,16 +42,20 @@ export async function accessPrincipal(c: Context<AppEnv>, { token, config }: Acc
 }
 
 /**
- * Fetch Metadata: a browser says where a request came from (older ones only by Origin). A
- * state-changing request a person's browser sends from another site is refused, whatever
- * credential the browser attached to it.
+ * Fetch Metadata: a browser says where a request came from (older ones only by Origin, which a
+ * cross-site POST carries; CLIs send neither). The one test of "another site sent this", for the
+ * API's changes and the console's form posts alike.
  */
-function refuseCrossSite(c: Context<AppEnv>): void {
+export function fromAnotherSite(c: Context<AppEnv>): boolean {
   const site = c.req.header("sec-fetch-site");
-  // Browsers without Fetch Metadata still send Origin on a cross-site POST; CLIs send neither.
+  if (site !== undefined) return site !== "same-origin" && site !== "none";
   const origin = c.req.header("origin");
-  const foreign = site !== undefined ? site !== "same-origin" && site !== "none" : origin !== undefined && origin !== c.var.url.origin;
-  if (foreign) {
+  return origin !== undefined && origin !== (c.var.url ?? new URL(c.req.url)).origin;
+}
+
+/** A state-changing request a person's browser sends from another site is refused, whatever credential it carries. */
+function refuseCrossSite(c: Context<AppEnv>): void {
+  if (fromAnotherSite(c)) {
     throw new Problem("csrf-failed", { detail: "Changes from a person's browser must come from this gateway's own pages." });
   }
 }

@@ -3,7 +3,8 @@
 // admin key); the role then narrows what it may change.
 import type { Operator, Role } from "./operator.ts";
 
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Methods that change nothing: what every role may send, and what needs no CSRF defence. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The scopes of the key snapshot a request by this operator is served with. */
 export function operatorScopes(op: Pick<Operator, "role" | "tenantId">): string[] {
