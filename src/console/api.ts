@@ -1,8 +1,10 @@
-// The console reads and writes only through the /v1 API, dispatched in-process with the caller's own
-// credentials: a page can never show or do more than the same person could with curl (tenant
-// confinement, a viewer's read-only role and every scope check stay the API's, in one place).
+// The console reads only through the /v1 API, dispatched in-process as the caller (the person the
+// page resolved, handed over with each request): a page can never show or do more than the same
+// person could with curl (tenant confinement, a viewer's read-only role and every scope check stay
+// the API's, in one place).
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../http/context.ts";
+import { handOver } from "../http/in-process.ts";
 
 /** What the console needs of the assembled app: its fetch handler. */
 export type Dispatch = Pick<Hono<AppEnv>, "fetch">;
@@ -30,9 +32,10 @@ export class ApiProblem extends Error {
 export type Method = "GET";
 export type Api = <T>(method: Method, path: string, body?: unknown) => Promise<T | ApiProblem>;
 
-// Only what identifies the caller (session cookie, Access assertion) and where it comes from (the
-// per-IP failure filter and network rules must see the browser's address, not the Worker's).
-const PASSED_ON = ["cookie", "cf-access-jwt-assertion", "cf-connecting-ip", "user-agent"];
+// Where the caller comes from (the per-IP failure filter and network rules must see the browser's
+// address, not the Worker's). Who the caller is goes with the request itself (handOver below),
+// never as a credential: the call carries no cookie and no Access token.
+const PASSED_ON = ["cf-connecting-ip", "user-agent"];
 
 /** One API call on behalf of the console's caller; a refusal comes back as an ApiProblem. */
 export async function callApi<T>(app: Dispatch, c: Context<AppEnv>, method: Method, path: string, body?: unknown): Promise<T | ApiProblem> {
@@ -47,6 +50,8 @@ export async function callApi<T>(app: Dispatch, c: Context<AppEnv>, method: Meth
     headers.set("content-type", "application/json");
   }
   const request = new Request(new URL(path, c.req.url), { method, headers, body: payload });
+  // The page resolved its person once (console-person stage); its calls reuse that, not the cookie.
+  handOver(request, { principal: c.get("principal"), session: c.get("session") });
   const res = await app.fetch(request, c.env, c.executionCtx);
   const text = await res.text();
   let parsed: unknown = null;

@@ -9,6 +9,7 @@ import { extractCredential, rejectKeyInOtherHeaders } from "../../keys/credentia
 import { KeyRefused, verifyKey } from "../../keys/verify.ts";
 import { verifyAccessJwt } from "../../people/access-jwt.ts";
 import type { AppEnv } from "../context.ts";
+import { handedOver } from "../in-process.ts";
 import { accessAssertion, checkPersonRequest, resolvePerson } from "../person.ts";
 import { hasSessionCookie } from "../sessions.ts";
 
@@ -16,7 +17,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   rejectKeyInOtherHeaders(c.req.raw.headers);
   const presented = extractCredential(c.req.raw.headers);
   if (presented === null) {
-    const person = await resolvePerson(c);
+    const person = handedOver(c.req.raw) ?? (await resolvePerson(c));
     if (!person) {
       const ended = hasSessionCookie(c) ? " The console session has ended; sign in again." : "";
       throw new Problem("missing-credential", { detail: `Send an API key: Authorization: Bearer <key>.${ended}` });
