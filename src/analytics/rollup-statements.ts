@@ -8,8 +8,8 @@ export const ROLLUP_TABLES = { minute: "analytics_minute", hour: "analytics_hour
 export type Interval = keyof typeof ROLLUP_TABLES;
 export const INTERVAL_MS: Record<Interval, number> = { minute: 60_000, hour: HOUR_MS, day: DAY_MS };
 
-const COLUMNS = ["bucket", "tenant_id", "key_id", "route", "outcome", "status_class", "requests", "cost", "latency_ms_sum", ...HISTOGRAM_COLUMNS];
-const ADDED = ["requests", "cost", "latency_ms_sum", ...HISTOGRAM_COLUMNS];
+const COLUMNS = ["bucket", "tenant_id", "key_id", "route", "outcome", "status_class", "requests", "cost", "bytes", "latency_ms_sum", ...HISTOGRAM_COLUMNS];
+const ADDED = ["requests", "cost", "bytes", "latency_ms_sum", ...HISTOGRAM_COLUMNS];
 
 function upsertSql(table: string): string {
   return `INSERT INTO ${table} (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})
@@ -39,4 +39,5 @@ export function rollupStatements(db: D1Database, who: { tenantId: string; keyId:
   return out;
 }
 
-const values = (c: Counts) => [c.requests, c.cost, c.latencyMs, ...c.hist];
+// A report persisted by the release before bytes (a key object's inflight flush) has none; D1 refuses undefined.
+const values = (c: Counts) => [c.requests, c.cost, c.bytes ?? 0, c.latencyMs, ...c.hist];

@@ -30,6 +30,8 @@ function rollupTable<N extends string>(name: N) {
       requests: integer("requests").notNull().default(0),
       /** Tokens charged. */
       cost: integer("cost").notNull().default(0),
+      /** Bytes of WebSocket messages, both directions; 0 for HTTP requests. */
+      bytes: integer("bytes").notNull().default(0),
       latencyMsSum: real("latency_ms_sum").notNull().default(0),
       ...histogram(),
     },

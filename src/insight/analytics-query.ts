@@ -47,6 +47,7 @@ export type SeriesPoint = {
   requests: number;
   cost: number;
   costUsd: number;
+  bytes: number;
   latencyMs: { p50: number | null; p95: number | null; p99: number | null };
 } & Partial<Record<GroupBy, string | null>>;
 
@@ -80,6 +81,7 @@ export async function readSeries(db: Database, range: SeriesRange, groupBy: Grou
       requests,
       cost: sql<number>`sum(${t.cost})`,
       priced: pricedTokensSum(t.cost),
+      bytes: sql<number>`sum(${t.bytes})`,
       ...Object.fromEntries(hist.map((col, i) => [`h${i}`, sql<number>`sum(${col})`])),
     })
     .from(t)
@@ -105,6 +107,7 @@ export async function readSeries(db: Database, range: SeriesRange, groupBy: Grou
       requests: Number(row.requests),
       cost: Number(row.cost),
       costUsd: toUsd(row.priced),
+      bytes: Number(row.bytes),
       latencyMs: percentiles(hist.map((_, i) => Number(row[`h${i}`] ?? 0))),
     };
   });

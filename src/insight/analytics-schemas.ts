@@ -39,6 +39,7 @@ const Point = z
     requests: z.number().int(),
     cost: z.number().openapi({ description: "Tokens charged." }),
     costUsd: z.number().openapi({ description: "Those tokens at each tenant's current price per 1,000 tokens; requests of no tenant cost 0." }),
+    bytes: z.number().int().openapi({ description: "Bytes of WebSocket messages, both directions; 0 for HTTP requests." }),
     latencyMs: Latency,
   })
   .openapi("AnalyticsPoint");

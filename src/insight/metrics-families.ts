@@ -18,6 +18,7 @@ export const LATENCY_BOUNDS_SECONDS = LATENCY_BOUNDS_MS.map((ms) => ms / 1000);
 export const METRIC_NAMES = {
   requests: "keygate_requests_total",
   cost: "keygate_request_cost_tokens_total",
+  bytes: "keygate_bytes_total",
   duration: "keygate_request_duration_seconds",
   keys: "keygate_keys",
   jobs: "keygate_jobs",
@@ -48,14 +49,20 @@ function latencyByTenant(traffic: MetricsData["traffic"]): HistogramSample[] {
   });
 }
 
+function byTenantAndRoute(traffic: MetricsData["traffic"], value: (r: MetricsData["traffic"][number]) => number): Sample[] {
+  // Keyed by a separator no tenant id holds (ids are base62); the route is taken from the remainder.
+  const sums = sumBy(traffic, (r) => `${r.tenantId}\u0000${r.route}`, value);
+  return [...sums].map(([k, v]) => {
+    const at = k.indexOf("\u0000");
+    return { labels: { tenant: k.slice(0, at), route: k.slice(at + 1) }, value: v };
+  });
+}
+
 export function metricFamilies(data: MetricsData): Family[] {
   const requests: Sample[] = data.traffic.map((r) => ({ labels: { tenant: r.tenantId, route: r.route, outcome: r.outcome }, value: r.requests }));
-  // Keyed by a separator no tenant id holds (ids are base62); the route is taken from the remainder.
-  const costs = sumBy(data.traffic, (r) => `${r.tenantId}\u0000${r.route}`, (r) => r.cost);
-  const cost: Sample[] = [...costs].map(([k, value]) => {
-    const at = k.indexOf("\u0000");
-    return { labels: { tenant: k.slice(0, at), route: k.slice(at + 1) }, value };
-  });
+  const cost = byTenantAndRoute(data.traffic, (r) => r.cost);
+  // Only where a route carried any: HTTP routes never do, and a zero series each would double the per-route series.
+  const bytes = byTenantAndRoute(data.traffic, (r) => r.bytes ?? 0).filter((s) => s.value > 0);
 
   const keyCounts = new Map(data.keys.map((k) => [`${k.tenantId}\u0000${k.state}`, k.n]));
   const keyTenants = [...new Set([...data.tenants.map((t) => t.id), ...data.keys.map((k) => k.tenantId)])].sort();
@@ -69,6 +76,12 @@ export function metricFamilies(data: MetricsData): Family[] {
   return [
     { name: METRIC_NAMES.requests, type: "counter", help: "Requests by tenant, route and outcome, since the first request (D1 day rollups).", samples: requests },
     { name: METRIC_NAMES.cost, type: "counter", help: "Tokens charged by tenant and route, since the first request.", samples: cost },
+    {
+      name: METRIC_NAMES.bytes,
+      type: "counter",
+      help: "Bytes of WebSocket messages (both directions) by tenant and route, since the first message; routes that carried none are left out.",
+      samples: bytes,
+    },
     {
       name: METRIC_NAMES.duration,
       type: "histogram",

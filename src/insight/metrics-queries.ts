@@ -20,6 +20,8 @@ export type TrafficRow = {
   outcome: string;
   requests: number;
   cost: number;
+  /** WebSocket message bytes; absent reads as 0 (rows built without it, as HTTP traffic has none). */
+  bytes?: number;
   latencyMsSum: number;
   /** Requests per latency bucket (not cumulative), as stored. */
   hist: number[];
@@ -56,6 +58,7 @@ export async function readMetricsData(db: Database, now: number): Promise<Metric
         outcome: analyticsDay.outcome,
         requests: sql<number>`coalesce(sum(${analyticsDay.requests}), 0)`,
         cost: sql<number>`coalesce(sum(${analyticsDay.cost}), 0)`,
+        bytes: sql<number>`coalesce(sum(${analyticsDay.bytes}), 0)`,
         latencyMsSum: sql<number>`coalesce(sum(${analyticsDay.latencyMsSum}), 0)`,
         ...histogramSums,
       })
@@ -80,7 +83,7 @@ export async function readMetricsData(db: Database, now: number): Promise<Metric
     traffic: traffic.map((r) => {
       const row = r as unknown as Record<string, number>;
       const hist = Array.from({ length: HISTOGRAM_SIZE }, (_, i) => Number(row[`h${i}`] ?? 0));
-      return { tenantId: r.tenantId, route: r.route, outcome: r.outcome, requests: Number(r.requests), cost: Number(r.cost), latencyMsSum: Number(r.latencyMsSum), hist };
+      return { tenantId: r.tenantId, route: r.route, outcome: r.outcome, requests: Number(r.requests), cost: Number(r.cost), bytes: Number(r.bytes), latencyMsSum: Number(r.latencyMsSum), hist };
     }),
     keys: keys.map((k) => ({ tenantId: k.tenantId, state: k.state, n: k.n })),
     jobs: jobCounts.map((j) => ({ status: j.status, n: j.n })),

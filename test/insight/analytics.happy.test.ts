@@ -30,7 +30,7 @@ beforeAll(async () => {
   a2 = (await createKey(platform, { tenantId: A, scopes: ["query"] })).id;
   b1 = (await createKey(platform, { tenantId: B, scopes: ["query"] })).id;
   prices = { [A]: 0.002, [B]: 0.5, "": 0 };
-  const s = (who: [string, string], route: string, outcome: Seeded["outcome"], status: number, cost: number, latencyMs: number, at: number): Seeded => ({
+  const s = (who: [string, string], route: string, outcome: Seeded["outcome"], status: number, cost: number, latencyMs: number, at: number, bytes?: number): Seeded => ({
     tenantId: who[0],
     keyId: who[1],
     route,
@@ -39,6 +39,7 @@ beforeAll(async () => {
     cost,
     latencyMs,
     at,
+    ...(bytes === undefined ? {} : { bytes }),
   });
   const keyless: [string, string] = ["", ""];
   samples.push(
@@ -54,6 +55,11 @@ beforeAll(async () => {
     s(keyless, "(unauthenticated)", "unknown_key", 401, 0, 1, T0 + 11_000),
     s(keyless, "(unauthenticated)", "missing_credential", 401, 0, 0.5, T0 + 65 * MINUTE_MS),
     s([A, a1], "POST /v1/query", "valid", 200, 2, 4, T0 + DAY_MS + 5 * MINUTE_MS),
+    // WebSocket messages, as the realtime proxy counts them: a byte count each, latency 0, a refused one costs nothing.
+    s([B, b1], "WS-IN /v1/realtime", "valid", 200, 1, 0, T0 + DAY_MS + 10 * MINUTE_MS, 120),
+    s([B, b1], "WS-IN /v1/realtime", "valid", 200, 1, 0, T0 + DAY_MS + 10 * MINUTE_MS, 80),
+    s([B, b1], "WS-IN /v1/realtime", "rate_limited", 429, 0, 0, T0 + DAY_MS + 11 * MINUTE_MS, 40),
+    s([B, b1], "WS-OUT /v1/realtime", "valid", 200, 0, 0, T0 + DAY_MS + 10 * MINUTE_MS, 65_536),
   );
   await seed(samples);
 });
@@ -90,21 +96,37 @@ describe("GET /v1/analytics", () => {
   it("spelled out: tenant A's first minute, its cost at the pro plan's price, and its percentiles", async () => {
     const body = await series(platform, { interval: "minute", from: isoOf(T0), to: isoOf(T0 + MINUTE_MS), tenantId: A });
     // 3 ms and 30 ms: buckets (2, 5] and (25, 50], interpolated inside each.
-    expect(body.data).toEqual([{ time: isoOf(T0), requests: 2, cost: 10, costUsd: 0.00002, latencyMs: { p50: 5, p95: 47.5, p99: 49.5 } }]);
+    expect(body.data).toEqual([{ time: isoOf(T0), requests: 2, cost: 10, costUsd: 0.00002, bytes: 0, latencyMs: { p50: 5, p95: 47.5, p99: 49.5 } }]);
   });
 
   it("spelled out: tenant B's own price, by status; latency past 10 s reads as 10000", async () => {
     const body = await series(platform, { interval: "hour", from: isoOf(T0), to: isoOf(T0 + 2 * HOUR_MS), tenantId: B, groupBy: "status" });
     expect(body.data).toEqual([
-      { time: isoOf(T0), status: "2xx", requests: 1, cost: 10, costUsd: 0.005, latencyMs: { p50: 375, p95: 487.5, p99: 497.5 } },
-      { time: isoOf(T0 + HOUR_MS), status: "2xx", requests: 1, cost: 10, costUsd: 0.005, latencyMs: { p50: 10000, p95: 10000, p99: 10000 } },
-      { time: isoOf(T0 + HOUR_MS), status: "5xx", requests: 1, cost: 10, costUsd: 0.005, latencyMs: { p50: 1750, p95: 2425, p99: 2485 } },
+      { time: isoOf(T0), status: "2xx", requests: 1, cost: 10, costUsd: 0.005, bytes: 0, latencyMs: { p50: 375, p95: 487.5, p99: 497.5 } },
+      { time: isoOf(T0 + HOUR_MS), status: "2xx", requests: 1, cost: 10, costUsd: 0.005, bytes: 0, latencyMs: { p50: 10000, p95: 10000, p99: 10000 } },
+      { time: isoOf(T0 + HOUR_MS), status: "5xx", requests: 1, cost: 10, costUsd: 0.005, bytes: 0, latencyMs: { p50: 1750, p95: 2425, p99: 2485 } },
     ]);
+  });
+
+  it("spelled out: WebSocket messages' bytes summed per route and bucket, both directions; HTTP routes carry 0", async () => {
+    const body = await series(platform, { interval: "hour", from: isoOf(T0 + DAY_MS), to: isoOf(T0 + DAY_MS + HOUR_MS), groupBy: "route" });
+    expect(body.data.map((p: any) => [p.route, p.requests, p.cost, p.bytes])).toEqual([
+      ["POST /v1/query", 1, 2, 0],
+      ["WS-IN /v1/realtime", 3, 2, 240],
+      ["WS-OUT /v1/realtime", 1, 0, 65_536],
+    ]);
+    const byOutcome = await series(platform, { interval: "minute", from: isoOf(T0 + DAY_MS), to: isoOf(T0 + DAY_MS + HOUR_MS), tenantId: B, groupBy: "outcome" });
+    expect(byOutcome.data.map((p: any) => [p.time, p.outcome, p.bytes])).toEqual([
+      [isoOf(T0 + DAY_MS + 10 * MINUTE_MS), "valid", 120 + 80 + 65_536],
+      [isoOf(T0 + DAY_MS + 11 * MINUTE_MS), "rate_limited", 40],
+    ]);
+    const day = await series(platform, { interval: "day", from: isoOf(D0), to: isoOf(D0 + 2 * DAY_MS), tenantId: B });
+    expect(day.data.map((p: any) => p.bytes)).toEqual([0, 240 + 65_536]);
   });
 
   it("keyless requests cost nothing and have no tenant or key", async () => {
     const body = await series(platform, { interval: "day", from: isoOf(D0), to: isoOf(D0 + DAY_MS), groupBy: "key", route: "(unauthenticated)" });
-    expect(body.data).toEqual([{ time: isoOf(D0), key: null, requests: 3, cost: 0, costUsd: 0, latencyMs: expect.any(Object) }]);
+    expect(body.data).toEqual([{ time: isoOf(D0), key: null, requests: 3, cost: 0, costUsd: 0, bytes: 0, latencyMs: expect.any(Object) }]);
   });
 
   it("filters narrow the rows: keyId, route, outcome, together", async () => {

@@ -74,6 +74,9 @@ beforeAll(async () => {
         ...samples("POST /v1/query", "valid", 200, 3, [1, 2, 2.5], days),
         ...samples("GET /v1/keys/:id", "forbidden", 403, 1, [5], days),
         ...samples(WEIRD_ROUTE, "valid", 200, 1, [7], days),
+        // WebSocket messages: a byte count each, latency 0 (the upgrade itself is a GET like any other).
+        ...samples("WS-IN /v1/realtime", "valid", 200, 1, [0, 0], days).map((s, i) => ({ ...s, bytes: 100 + i })),
+        ...samples("WS-OUT /v1/realtime", "valid", 200, 0, [0], days).map((s) => ({ ...s, bytes: 4096 })),
       ],
     },
     {
@@ -120,14 +123,14 @@ beforeAll(async () => {
 /** What the seeds add up to, computed here from the samples, not by the code under test. */
 function expected(filter: (s: Sample, tenantId: string) => boolean) {
   const all = seeds.flatMap((seed) => seed.samples.filter((s) => filter(s, seed.tenantId)));
-  return { requests: all.length, cost: all.reduce((a, s) => a + s.cost, 0), latencies: all.map((s) => s.latencyMs) };
+  return { requests: all.length, cost: all.reduce((a, s) => a + s.cost, 0), bytes: all.reduce((a, s) => a + (s.bytes ?? 0), 0), latencies: all.flatMap((s) => (s.latencyMs === null ? [] : [s.latencyMs])) };
 }
 
 describe("GET /v1/metrics", () => {
   it("counts every tenant's requests by route and outcome, exactly, summed over every day", async () => {
     const m = await scrape(platform);
     const combos = new Set(seeds.flatMap((seed) => seed.samples.map((s) => JSON.stringify([seed.tenantId, s.route, s.outcome]))));
-    expect(combos.size).toBe(8);
+    expect(combos.size).toBe(10);
     for (const combo of combos) {
       const [tenant, route, outcome] = JSON.parse(combo) as string[];
       const want = expected((s, t) => t === tenant && s.route === route && s.outcome === outcome).requests;
@@ -151,6 +154,19 @@ describe("GET /v1/metrics", () => {
       expect(valueOf(m, "keygate_request_cost_tokens_total", { tenant, route }), `${tenant} ${route}`).toBe(expected((s, t) => t === tenant && s.route === route).cost);
     }
     expect(valueOf(m, "keygate_request_cost_tokens_total", { tenant: tenantA.id, route: "POST /v1/query" })).toBe(16);
+  });
+
+  it("counts WebSocket message bytes by tenant and route; routes that carried none have no series", async () => {
+    const m = await scrape(platform);
+    expect(family(m, "keygate_bytes_total")).toMatchObject({ type: "COUNTER", help: expect.stringMatching(/WebSocket/) });
+    for (const route of ["WS-IN /v1/realtime", "WS-OUT /v1/realtime"]) {
+      expect(valueOf(m, "keygate_bytes_total", { tenant: tenantB.id, route }), route).toBe(expected((s, t) => t === tenantB.id && s.route === route).bytes);
+    }
+    // Two messages of 100 and 101 bytes (on different days, summed over all of them), and one of 4096.
+    expect(valueOf(m, "keygate_bytes_total", { tenant: tenantB.id, route: "WS-IN /v1/realtime" })).toBe(201);
+    expect(valueOf(m, "keygate_bytes_total", { tenant: tenantB.id, route: "WS-OUT /v1/realtime" })).toBe(4096);
+    expect(samplesOf(m, "keygate_bytes_total").filter((s) => s.labels.tenant === tenantA.id || s.labels.tenant === "")).toEqual([]);
+    expect(valueOf(m, "keygate_bytes_total", { tenant: tenantB.id, route: "POST /v1/query" })).toBeUndefined();
   });
 
   it("has a latency histogram per tenant: cumulative buckets in seconds, +Inf = _count, _sum in seconds", async () => {
@@ -192,6 +208,9 @@ describe("GET /v1/metrics", () => {
     expect(valueOf(after, "keygate_request_cost_tokens_total", { tenant: tenantA.id, route: "POST /v1/query" })).toBe(
       valueOf(before, "keygate_request_cost_tokens_total", { tenant: tenantA.id, route: "POST /v1/query" })! + 4,
     );
+    await seedTraffic([{ tenantId: tenantB.id, keyId: "key_later", samples: [{ ...samples("WS-IN /v1/realtime", "valid", 200, 1, [0], [Date.now()])[0]!, bytes: 10 }] }]);
+    const ws = { tenant: tenantB.id, route: "WS-IN /v1/realtime" };
+    expect(valueOf(await scrape(platform), "keygate_bytes_total", ws)).toBe(valueOf(after, "keygate_bytes_total", ws)! + 10);
     expect(histogramOf(after, "keygate_request_duration_seconds", { tenant: tenantA.id }).count).toBe(
       histogramOf(before, "keygate_request_duration_seconds", { tenant: tenantA.id }).count + 2,
     );
@@ -241,6 +260,7 @@ describe("GET /v1/metrics", () => {
     expect(names).toEqual([
       "keygate_requests_total",
       "keygate_request_cost_tokens_total",
+      "keygate_bytes_total",
       "keygate_request_duration_seconds",
       "keygate_keys",
       "keygate_jobs",

@@ -40,17 +40,18 @@ export function expectedSeries(
 ): Record<string, unknown>[] {
   const unit = INTERVAL_MS[q.interval];
   const from = floorTo(q.from, unit);
-  const points = new Map<string, { time: number; group: string | null; requests: number; cost: number; usd: number; hist: number[] }>();
+  const points = new Map<string, { time: number; group: string | null; requests: number; cost: number; usd: number; bytes: number; hist: number[] }>();
   for (const s of samples) {
     const time = floorTo(s.at, unit);
     if (time < from || time >= q.to) continue;
     const group = q.groupBy ? groupOf(s, q.groupBy) : null;
     const id = `${time}|${group}`;
-    const p = points.get(id) ?? { time, group, requests: 0, cost: 0, usd: 0, hist: emptyHistogram() };
+    const p = points.get(id) ?? { time, group, requests: 0, cost: 0, usd: 0, bytes: 0, hist: emptyHistogram() };
     p.requests++;
     p.cost += s.cost;
     p.usd += (s.cost * (pricePer1k[s.tenantId] ?? 0)) / 1000;
-    p.hist[bucketOf(s.latencyMs)]!++;
+    p.bytes += s.bytes ?? 0;
+    if (s.latencyMs !== null) p.hist[bucketOf(s.latencyMs)]!++;
     points.set(id, p);
   }
   const order = (a: string | null, b: string | null) => ((a ?? "") < (b ?? "") ? -1 : (a ?? "") > (b ?? "") ? 1 : 0);
@@ -62,6 +63,7 @@ export function expectedSeries(
       requests: p.requests,
       cost: p.cost,
       costUsd: Math.round(p.usd * 1e9) / 1e9,
+      bytes: p.bytes,
       latencyMs: percentiles(p.hist),
     }));
 }

@@ -27,13 +27,14 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!key && !c.error && c.req.method === "OPTIONS") return;
   const at = Date.now();
   const outcome = outcomeOf(c.res.status, c.error instanceof Problem ? c.error : undefined);
+  const latencyMs = at - started;
   const sample: Sample = {
     at,
     // Refused at authentication, a request was never matched to a route, whether its key is known or not.
     route: c.var.principal ? `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
     outcome,
     status: c.res.status,
-    latencyMs: at - started,
+    latencyMs,
     cost: c.var.charged ?? 0,
   };
   const stores = c.get("stores");
@@ -42,7 +43,7 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (key) countResponse(key, sample, () => stores.keyLimiter(key.keyId), defer);
   else flush = countKeyless(sample);
   if (AUTH_FAILURES.includes(outcome)) flush = countNetwork(clientNetwork(c.req.header("cf-connecting-ip")), outcome, at) || flush;
-  writeRequestPoint(c.env.ANALYTICS, { tenantId: key?.tenantId ?? "", keyId: key?.keyId ?? "", route: sample.route, outcome, latencyMs: sample.latencyMs, cost: sample.cost, status: sample.status });
+  writeRequestPoint(c.env.ANALYTICS, { tenantId: key?.tenantId ?? "", keyId: key?.keyId ?? "", route: sample.route, outcome, latencyMs, cost: sample.cost, status: sample.status });
   // The isolate's batch, not this request's work: kept alive, but the access log does not wait for it.
   if (flush) c.executionCtx.waitUntil(new Promise((r) => setTimeout(r, KEYLESS_FLUSH_MS)).then(() => flushKeyless(stores.background.d1)));
 };
