@@ -5,6 +5,9 @@
 // Exactness with leases: tokens a lease still holds are "outstanding", and the bucket refills only
 // up to capacity minus them. So bucket + outstanding ≤ capacity at all times, and any window
 // admits at most capacity + refill × its length, however many isolates hold leases.
+//
+// It also holds what needs one place worldwide besides the bucket: a link per open WebSocket of
+// the key (closed the moment a change disallows it, live-sockets.ts) and WebSocket tickets.
 import { DurableObject } from "cloudflare:workers";
 import { deadline } from "../core/deadline.ts";
 import { grants, isScope } from "../keys/scopes.ts";
@@ -12,13 +15,18 @@ import type { RateLimit } from "../tenants/plans.ts";
 import { type Bucket, type Leases, liveLeases, refillBelowLeases, secondsUntil } from "./bucket.ts";
 import { LEASE_MS, MAX_LEASE_FRACTION, USAGE_FLUSH_DELAY_MS } from "./lease-policy.ts";
 import { monthOf, secondsToMonthEnd } from "./month.ts";
-import type { AcquireRequest, AcquireResult, AuthRefusal, AuthState, BucketView, LimitRefusal, LimitView, QuotaView, TenantShare } from "./protocol.ts";
+import type { AcquireRequest, AcquireResult, AuthState, BucketView, LimitRefusal, LimitView, TenantShare } from "./protocol.ts";
+import { refuseAuth, stripIdentity, sticky } from "./auth-state.ts";
+import { alarmNoLaterThan, closeDisallowed, LIVE_OPEN_HEADER, nextExpiry, openLink, type LiveOpen } from "./live-sockets.ts";
+import { limitView } from "./limit-view.ts";
 import { refuseByRules } from "./rule-check.ts";
+import { redeemTicket, storeTicket, type Redeemed, type TicketMint, type TicketRedeem } from "./ticket-store.ts";
 import { drainUsage } from "./usage-flush.ts";
 import { acceptUsage } from "./usage-inbox.ts";
 import type { UsageReport } from "./usage.ts";
 
 type Identity = { keyId: string; tenantId: string };
+type Quota = { limit: number; remaining: number };
 /** Below the isolate's own deadline for this object (LIMITER_TIMEOUT_MS), so it hears a 503 reason. */
 const TENANT_CALL_TIMEOUT_MS = 1_500;
 
@@ -30,7 +38,36 @@ export class KeyLimiter extends DurableObject<Env> {
     this.remember(state);
     const current = this.kv.get<AuthState>("auth");
     if (!current || state.version >= current.version) this.kv.put("auth", sticky(current, stripIdentity(state)));
-    return { version: this.kv.get<AuthState>("auth")!.version };
+    const auth = this.kv.get<AuthState>("auth")!;
+    // Open WebSockets hear the change now, not at their next message.
+    closeDisallowed(this.ctx, auth);
+    void this.alarmByExpiry(auth);
+    return { version: auth.version };
+  }
+
+  /** The only HTTP this object serves: an isolate opening the link of one client WebSocket (live-sockets.ts). */
+  override async fetch(request: Request): Promise<Response> {
+    const open = JSON.parse(request.headers.get(LIVE_OPEN_HEADER) ?? "null") as LiveOpen | null;
+    if (!open || request.headers.get("upgrade") !== "websocket") return new Response(null, { status: 400 });
+    this.remember(open);
+    const auth = this.authState(open.state);
+    const answer = openLink(this.ctx, open, auth);
+    if (answer.status === 101) await this.alarmByExpiry(auth);
+    return answer;
+  }
+
+  mintTicket(t: TicketMint & Identity): { ok: boolean } {
+    this.remember(t);
+    return { ok: storeTicket(this.kv, t) };
+  }
+
+  redeemTicket(r: TicketRedeem): Redeemed {
+    return redeemTicket(this.kv, r);
+  }
+
+  /** An open link must close when its key or secret expires: the alarm wakes the object then. */
+  private alarmByExpiry(auth: AuthState): Promise<void> {
+    return alarmNoLaterThan(this.ctx.storage, nextExpiry(this.ctx, auth));
   }
 
   /**
@@ -147,10 +184,12 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    const auth = this.kv.get<AuthState>("auth");
+    if (auth) closeDisallowed(this.ctx, auth);
     const identity = this.kv.get<Identity>("identity");
-    if (!identity) return;
-    const next = await drainUsage(this.env.DB, this.kv, identity, USAGE_FLUSH_DELAY_MS);
-    if (next !== null) await this.ctx.storage.setAlarm(Date.now() + next);
+    const next = identity ? await drainUsage(this.env.DB, this.kv, identity, USAGE_FLUSH_DELAY_MS) : null;
+    if (next !== null) await alarmNoLaterThan(this.ctx.storage, Date.now() + next);
+    if (auth) await this.alarmByExpiry(auth);
   }
 
   // ---- state ----
@@ -170,9 +209,11 @@ export class KeyLimiter extends DurableObject<Env> {
       return merged;
     }
     if (current && current.version > offered.version) return current;
-    // First contact, or a push was missed: the newer view wins, except that a revocation sticks.
+    // First contact, or a push was missed: the newer view wins, except that a revocation sticks,
+    // and open WebSockets hear it as if it had been pushed.
     const adopted = sticky(current, offered);
     this.kv.put("auth", adopted);
+    if (current) closeDisallowed(this.ctx, adopted);
     return adopted;
   }
 
@@ -228,7 +269,8 @@ export class KeyLimiter extends DurableObject<Env> {
 
   private addUsage(usage: UsageReport & { id: string }): void {
     if (acceptUsage(this.kv, usage)) {
-      void this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+      // Not later than that: an open link's expiry may already have set an earlier alarm.
+      void alarmNoLaterThan(this.ctx.storage, Date.now() + USAGE_FLUSH_DELAY_MS);
       return;
     }
     // Something already waits: its alarm should be set, but an object of an older release may have
@@ -236,28 +278,8 @@ export class KeyLimiter extends DurableObject<Env> {
     void this.ctx.storage.getAlarm().then((at) => (at === null ? this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS) : undefined));
   }
 
-  private view(
-    bucket: Bucket,
-    req: Pick<AcquireRequest, "limit" | "keyQuota">,
-    month: string,
-    now: number,
-    tenant: { limit: number; remaining: number } | null,
-    tenantBucket: BucketView | null = null,
-  ): LimitView {
-    const resetSeconds = secondsToMonthEnd(now);
-    const keyLeft = this.keyQuotaLeft(req.keyQuota, month);
-    let quota: QuotaView | null = keyLeft === null ? null : { policy: "month", limit: req.keyQuota!, remaining: keyLeft, resetSeconds };
-    if (tenant && (!quota || tenant.remaining < quota.remaining)) {
-      quota = { policy: "month", limit: tenant.limit, remaining: tenant.remaining, resetSeconds };
-    }
-    const full = bucket.tokens >= req.limit.capacity;
-    return {
-      limit: req.limit,
-      tokens: bucket.tokens,
-      nextTokenSeconds: full ? 0 : Math.max(1, Math.ceil(secondsUntil(bucket, req.limit, Math.floor(bucket.tokens) + 1))),
-      quota,
-      tenant: tenantBucket,
-    };
+  private view(bucket: Bucket, req: Pick<AcquireRequest, "limit" | "keyQuota">, month: string, now: number, tenant: Quota | null, tenantBucket: BucketView | null = null): LimitView {
+    return limitView(bucket, req, this.keyQuotaLeft(req.keyQuota, month), now, tenant, tenantBucket);
   }
 
   private limitRefusal(
@@ -271,22 +293,4 @@ export class KeyLimiter extends DurableObject<Env> {
   ): LimitRefusal {
     return { ok: false, reason, retryAfterMs, ...this.view(bucket, req, monthOf(now), now, tenant, tenantBucket) };
   }
-}
-
-function stripIdentity(s: AuthState & Partial<Identity>): AuthState {
-  return { version: s.version, revokedAt: s.revokedAt, enabled: s.enabled, expiresAt: s.expiresAt, scopes: s.scopes, secrets: s.secrets, rules: s.rules };
-}
-
-/** Revocation is permanent: no later state, whatever its version or clock, undoes it. */
-function sticky(current: AuthState | undefined, next: AuthState): AuthState {
-  return current?.revokedAt != null && next.revokedAt == null ? { ...next, revokedAt: current.revokedAt } : next;
-}
-
-function refuseAuth(auth: AuthState, hash: string, now: number): AuthRefusal | null {
-  if (auth.revokedAt !== null) return "revoked";
-  if (!auth.enabled) return "disabled";
-  if (!(hash in auth.secrets)) return "unknown-secret";
-  const deadline = auth.secrets[hash] ?? null;
-  if ((auth.expiresAt !== null && auth.expiresAt <= now) || (deadline !== null && deadline <= now)) return "expired";
-  return null;
 }

@@ -4,13 +4,15 @@ export const PLATFORM_SLUG = "platform";
 // Plan defaults. A tenant may override each value; a key may override the rate limit and quota.
 // `rateLimit` is each key's own bucket; `tenantRateLimit` the one all of a tenant's keys share,
 // five keys' worth, so one busy key never meets it but a tenant's keys together do.
+// `maxConnections`: WebSockets one key may hold open at once (the key's object counts them).
 export const PLANS = {
-  free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, tenantRateLimit: { capacity: 100, refillPerSecond: 50 }, monthlyQuota: 100_000, maxKeys: 5, pricePer1kTokens: 0 },
+  free: { rateLimit: { capacity: 20, refillPerSecond: 10 }, tenantRateLimit: { capacity: 100, refillPerSecond: 50 }, monthlyQuota: 100_000, maxKeys: 5, maxConnections: 5, pricePer1kTokens: 0 },
   pro: {
     rateLimit: { capacity: 200, refillPerSecond: 100 },
     tenantRateLimit: { capacity: 1_000, refillPerSecond: 500 },
     monthlyQuota: 10_000_000,
     maxKeys: 50,
+    maxConnections: 100,
     pricePer1kTokens: 0.002,
   },
   enterprise: {
@@ -18,6 +20,7 @@ export const PLANS = {
     tenantRateLimit: { capacity: 10_000, refillPerSecond: 5_000 },
     monthlyQuota: null,
     maxKeys: 1_000,
+    maxConnections: 1_000,
     pricePer1kTokens: 0.001,
   },
 } as const;
