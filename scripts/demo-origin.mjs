@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The demo origin `npm run dev` starts beside the gateway: one small HTTP server standing in for
-// both the query and the ingest service. Like a real origin it trusts nothing it is sent unless
+// the query, ingest and realtime services. Like a real origin it trusts nothing it is sent unless
 // keygate's signature verifies (origin/verify.ts, with the gateway's published JWKS), and it
 // reports on ingest jobs through the gateway's own API with its own key.
 //   POST /v1/query               → 200 with a few made-up rows and who asked
 //   POST /v1/ingest              → 202, then reports running (with progress) and completed
 //   POST /v1/jobs/{id}/cancel    → 200, and stops reporting on that job
+//   GET  /v1/realtime…           → a WebSocket: says {"hello": keyId, "tenant": tenantId}, then echoes
 // Environment: DEMO_ORIGIN_PORT (8788), KEYGATE_URL (http://127.0.0.1:8787),
 //              KEYGATE_REPORTER_KEY (a jobs:report key; without it jobs stay pending).
 import { createServer } from "node:http";
+import { WebSocketServer } from "ws";
 import { KeygateSignatureError, remoteJwks, verifyKeygateRequest } from "../origin/verify.ts";
 
 const port = Number(process.env.DEMO_ORIGIN_PORT ?? 8788);
@@ -47,7 +49,7 @@ const send = (res, status, body) => {
   res.end(JSON.stringify(body));
 };
 
-createServer(async (req, res) => {
+const server = createServer(async (req, res) => {
   try {
     const request = await toRequest(req);
     let identity;
@@ -81,4 +83,38 @@ createServer(async (req, res) => {
     console.error("demo origin:", err);
     send(res, 500, { error: "demo origin failed" });
   }
-}).listen(port, "127.0.0.1", () => console.log(`demo origin: listening on http://127.0.0.1:${port} (query + ingest)`));
+});
+
+// The realtime route's upgrade is signed like any forwarded GET (no body): verified the same way.
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+server.on("upgrade", async (req, socket, head) => {
+  socket.on("error", () => {});
+  /** @param {number} status @param {unknown} body */
+  const refuse = (status, body) => {
+    const text = JSON.stringify(body);
+    socket.once("finish", () => socket.destroy());
+    socket.end(`HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Not Found"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  };
+  try {
+    const request = await toRequest(req);
+    let identity;
+    try {
+      identity = await verifyKeygateRequest(request, { jwks, authority: `127.0.0.1:${port}` });
+    } catch (err) {
+      if (!(err instanceof KeygateSignatureError)) throw err;
+      console.log(`demo origin: refused an unsigned or tampered WebSocket upgrade (${err.reason})`);
+      return refuse(401, { error: "signature", reason: err.reason });
+    }
+    const path = new URL(request.url).pathname;
+    if (path !== "/v1/realtime" && !path.startsWith("/v1/realtime/")) return refuse(404, { error: "no such WebSocket on the demo origin" });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(JSON.stringify({ hello: identity.keyId, tenant: identity.tenantId }));
+      ws.on("message", (data, isBinary) => ws.send(/** @type {Buffer} */ (data), { binary: isBinary }));
+    });
+  } catch (err) {
+    console.error("demo origin:", err);
+    socket.destroy();
+  }
+});
+
+server.listen(port, "127.0.0.1", () => console.log(`demo origin: listening on http://127.0.0.1:${port} (query + ingest + realtime)`));

@@ -6,7 +6,7 @@
 //   2. on the first run, creates a platform key and prints it once (it is saved nowhere), with
 //      commands to try; later runs only say that one exists;
 //   3. starts the demo origin on port 8788 with a fresh jobs:report key of its own, and points
-//      ORIGIN_INGEST_URL / ORIGIN_QUERY_URL at it unless .dev.vars sets them;
+//      ORIGIN_INGEST_URL / ORIGIN_QUERY_URL / ORIGIN_REALTIME_URL at it unless .dev.vars sets them;
 //   4. runs `wrangler dev --local` in the foreground (port 8787) until you stop it;
 //   5. meanwhile runs the cron trigger's work every minute, as the cron trigger would when deployed
 //      (wrangler dev runs no cron triggers by itself): the sweep, and alert rules evaluated with
@@ -137,24 +137,25 @@ if (platformKeys > 0) {
   say("Then, once the server below is ready:");
   say(`    curl -s ${base}/v1/auth/me ${auth}`);
   say(`    curl -s ${base}/v1/tenants ${auth} ${json} -d '{"name":"Acme","slug":"acme","plan":"pro"}'`);
-  say(`    curl -s ${base}/v1/keys ${auth} ${json} -d '{"name":"reader","permissionSet":"read_only","tenantId":"ten_…"}'`);
+  say(`    curl -s ${base}/v1/keys ${auth} ${json} -d '{"name":"reader","scopes":["jobs:read","query","realtime"],"tenantId":"ten_…"}'`);
   say("or the same with the CLI:");
   const url = base === DEFAULT_URL ? "" : ` --url ${base}`;
   say(`    npx keygate tenants create --name Acme --slug acme --plan pro${url}`);
-  say(`    npx keygate keys create --name reader --permission-set read_only --tenant ten_…${url}`);
+  say(`    npx keygate keys create --name reader --scopes jobs:read,query,realtime --tenant ten_…${url}`);
   say(`    npx keygate keys list${url}`);
   say(rule);
   say();
 }
 
 // 3. The demo origin, with a reporter key of its own (made each run, handed over only in its
-//    environment), unless .dev.vars points both origins elsewhere.
+//    environment), unless .dev.vars points every origin it stands in for elsewhere.
 const demoPort = process.env.DEMO_ORIGIN_PORT ?? "8788";
 const demoUrl = `http://127.0.0.1:${demoPort}`;
-const overridden = ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL"].filter(hasVar);
+const DEMO_ORIGINS = ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL", "ORIGIN_REALTIME_URL"];
+const overridden = DEMO_ORIGINS.filter(hasVar);
 /** @type {import("node:child_process").ChildProcess | undefined} */
 let demo;
-if (overridden.length < 2) {
+if (overridden.length < DEMO_ORIGINS.length) {
   const { bootstrapStatements } = await import("../src/admin/bootstrap.ts");
   const reporter = await bootstrapStatements({
     name: `demo-origin-${new Date().toISOString()}`,
@@ -170,7 +171,7 @@ if (overridden.length < 2) {
     stdio: "inherit",
     env: { ...process.env, DEMO_ORIGIN_PORT: demoPort, KEYGATE_URL: base, KEYGATE_REPORTER_KEY: reporter.key },
   });
-  say(`keygate dev: demo origin on ${demoUrl} (query + ingest); ${overridden.length ? `${overridden.join(", ")} from .dev.vars` : "both origins point at it"}`);
+  say(`keygate dev: demo origin on ${demoUrl} (query + ingest + realtime); ${overridden.length ? `${overridden.join(", ")} from .dev.vars` : "all three origins point at it"}`);
 }
 say();
 say("Try the whole path, in bash or zsh, with KEYGATE_ADMIN_KEY set to the platform key (see above):");
@@ -192,7 +193,7 @@ say();
 const args = ["dev", "--local"];
 if (option("port") === undefined) args.push("--port", port);
 if (option("ip") === undefined) args.push("--ip", ip);
-for (const name of ["ORIGIN_INGEST_URL", "ORIGIN_QUERY_URL"]) if (demo && !hasVar(name)) args.push("--var", `${name}:${demoUrl}`);
+for (const name of DEMO_ORIGINS) if (demo && !hasVar(name)) args.push("--var", `${name}:${demoUrl}`);
 // wrangler.toml says "production" (the safe default for a deploy); locally, webhooks may go to 127.0.0.1.
 if (!hasVar("ENVIRONMENT")) args.push("--var", "ENVIRONMENT:development");
 // wrangler dev prints every request's raw URL, and a request keygate refuses for a key in its

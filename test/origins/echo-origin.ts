@@ -8,8 +8,10 @@
 //   /v1/echo/reset       sends headers and part of a body, then destroys the socket
 //   /v1/ingest           202 accepted (/v1/ingest/refuse: 422)
 //   /v1/jobs/{id}/cancel 200
+// WebSocket upgrades (realtime routes) go to ws-origin.ts, which lists its paths.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { verifyKeygateRequest } from "../../origin/verify.ts";
+import { attachWebSockets } from "./ws-origin.ts";
 
 export type Jwks = { keys: JsonWebKey[] };
 
@@ -88,6 +90,7 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
     res.writeHead(status, { "content-type": "application/json", "x-origin": "echo", connection: "keep-alive", "keep-alive": "timeout=5" });
     res.end(echo);
   });
+  attachWebSockets(server, port, jwks);
   // Node's parser refuses header values with control characters that workerd forwards (the fuzz
   // sends them); its bare 400 is still this origin's answer, so it says so like every other one.
   server.on("clientError", (_err, socket) => {
