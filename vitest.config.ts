@@ -71,6 +71,10 @@ export default defineConfig(async () => {
     { name: "ingest-down", path: "/v1/ingest-down", methods: ["POST"], origin: "ORIGIN_DOWN_URL", scope: "jobs:write", job: true },
     { name: "ingest-slow", path: "/v1/ingest-slow", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "jobs:write", job: true, timeoutMs: 300 },
     { name: "agents", path: "/v1/agents/:agentId", methods: ["GET", "POST"], origin: "ORIGIN_ECHO_URL", scope: "query", resource: { type: "agent", param: "agentId" } },
+    { name: "realtime-slow", path: "/v1/realtime-slow", methods: ["GET"], origin: "ORIGIN_ECHO_URL", scope: "realtime", websocket: true, timeoutMs: 300 },
+    { name: "realtime-down", path: "/v1/realtime-down", methods: ["GET"], origin: "ORIGIN_DOWN_URL", scope: "realtime", websocket: true },
+    // The Python example answers an upgrade as plain HTTP: 200 once it has verified the signature.
+    { name: "realtime-python", path: "/v1/realtime-python", methods: ["GET"], origin: "ORIGIN_QUERY_URL", scope: "realtime", websocket: true },
     { name: "agents-python", path: "/v1/agents-python/:agentId", methods: ["GET"], origin: "ORIGIN_QUERY_URL", scope: "query", resource: { type: "agent", param: "agentId" } },
   ];
   return {
@@ -91,7 +95,10 @@ export default defineConfig(async () => {
                   SIGNING_KEY: process.env.KG_TEST_SIGNING_KEY!,
                   ORIGIN_INGEST_URL: echo,
                   ORIGIN_ECHO_URL: echo,
+                  // wrangler.toml's own WebSocket route (/v1/realtime), against the echo origin's WebSocket side.
+                  ORIGIN_REALTIME_URL: echo,
                   ORIGIN_QUERY_URL: python ? `http://127.0.0.1:${process.env.KG_TEST_PY_PORT}` : echo,
+                  PYTHON_ORIGIN: python ? "yes" : "",
                   ORIGIN_DOWN_URL: `http://127.0.0.1:${process.env.KG_TEST_DOWN_PORT}`,
                   WEBHOOK_RECEIVER_URL: `http://127.0.0.1:${process.env.KG_TEST_WEBHOOK_PORT}`,
                   // Access sign-in on, against the local issuer: only requests carrying a token use it.

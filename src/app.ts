@@ -42,6 +42,7 @@ import { jwksRoutes } from "./proxy/jwks.ts";
 import { methodNotAllowed } from "./routes/method-not-allowed.ts";
 import { publicRoutes, registerSecuritySchemes } from "./routes/public.ts";
 import { readyRoutes } from "./routes/ready.ts";
+import { realtimeRoutes } from "./realtime/tickets.ts";
 import { forwardTableRoute, matchTableRoute } from "./routes/table.ts";
 
 type Stage = { name: string; path: string; run: MiddlewareHandler<AppEnv> };
@@ -103,7 +104,7 @@ export function createApp() {
   registerSecuritySchemes(app);
 
   // Code routes: public ones (readiness too), the caller, tenants, keys, audit, usage, jobs,
-  // analytics, metrics and alerts, the signing keys.
+  // analytics, metrics and alerts, operators, WebSocket tickets, the signing keys.
   const endpoints = [
     ...publicRoutes(app),
     ...readyRoutes,
@@ -118,12 +119,14 @@ export function createApp() {
     ...metricsRoutes,
     ...alertRoutes,
     ...operatorRoutes,
+    ...realtimeRoutes,
     ...jwksRoutes,
   ];
   for (const e of endpoints) mountEndpoint(app, e);
   // The console's pages (/console), which call the routes above in-process.
   mountConsole(app);
-  // Last, the route table: its match declares the table route's policy, then the same stages.
+  // Last, the route table: its match declares the table route's policy, then the same stages
+  // (a WebSocket route's upgrade too: its handler then relays frames, realtime/open.ts).
   app.all("/v1/*", matchTableRoute, ...routeStages, forwardTableRoute);
 
   app.openAPIRegistry.register("IngestRequest", IngestBody);

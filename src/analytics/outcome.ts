@@ -32,6 +32,8 @@ const BY_KIND: Partial<Record<ProblemKind, Outcome>> = {
   "missing-credential": "missing_credential",
   "malformed-key": "malformed_key",
   "unknown-key": "unknown_key",
+  // A ticket that is unknown, spent, expired or for another path: a credential that is not valid.
+  "invalid-ticket": "unknown_key",
   "revoked-key": "revoked",
   "expired-key": "expired",
   "disabled-key": "disabled",

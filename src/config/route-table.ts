@@ -46,10 +46,17 @@ export const ProxyRouteSchema = z
       })
       .strict()
       .optional(),
+    /** A WebSocket route: the upgrade is proxied to the origin and frames pass both ways (README "Realtime"). */
+    websocket: z.boolean().default(false),
+    /** Tokens each client message spends on a WebSocket route (the upgrade spends `cost`). */
+    messageCost: z.number().int().min(1).max(1000).default(1),
+    /** The largest message a client may send on a WebSocket route: a bigger one closes it with 1009. */
+    maxMessageBytes: z.number().int().min(1).max(32 * 1024 * 1024).default(1024 * 1024),
     description: z.string().optional(),
   })
   .strict()
   .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service")
+  .refine((r) => !r.websocket || (r.methods.length === 1 && r.methods[0] === "GET" && !r.job), 'a websocket route takes methods = ["GET"] and no job')
   .superRefine((r, ctx) => {
     const problem = pathProblem(r);
     if (problem) ctx.addIssue({ code: "custom", path: [problem.at], message: `route "${r.name}": ${problem.message}` });

@@ -7,6 +7,10 @@ const KEY_LIKE_ONCE = new RegExp(KEY_LIKE.source);
 
 export const REDACTED = "[redacted-key]";
 
+/** A WebSocket ticket (keys/ticket.ts): single use and short-lived, but a credential while it lives. */
+const TICKET_LIKE = /kgt_[0-9A-Za-z_]{8,}/g;
+export const REDACTED_TICKET = "[redacted-ticket]";
+
 /** Whether text holds anything key-shaped (a URL, a header, a free-text field). */
 export function containsKeyLike(text: string): boolean {
   return KEY_LIKE_ONCE.test(text);
@@ -14,7 +18,7 @@ export function containsKeyLike(text: string): boolean {
 
 /** The value with every key-shaped string replaced, however deep in arrays and objects. */
 export function scrub(value: unknown): unknown {
-  if (typeof value === "string") return value.replace(KEY_LIKE, REDACTED);
+  if (typeof value === "string") return value.replace(KEY_LIKE, REDACTED).replace(TICKET_LIKE, REDACTED_TICKET);
   if (Array.isArray(value)) return value.map(scrub);
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));

@@ -34,13 +34,17 @@ function misconfigured(route: ProxyRoute, why: string): Problem {
   return new Problem("origin-unreachable", { detail: "The origin for this route is not configured.", extensions: { gateway: true } });
 }
 
-export type ForwardOptions = { body: ArrayBuffer | null; jobId?: string; path?: string; method?: string };
+export type ForwardOptions = { body: ArrayBuffer | null; jobId?: string; path?: string; method?: string; search?: string };
 
-export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: ForwardOptions): Promise<Response> {
+/** A request for the origin, signed: its URL, its headers (signature included) and how to send it. */
+export type SignedCall = Target & { method: string; headers: Headers };
+
+/** The client's request as the origin gets it: credentials out, keygate's identity in, signed. */
+export async function signedCall(c: Context<AppEnv>, route: ProxyRoute, opts: ForwardOptions): Promise<SignedCall> {
   const { key } = c.get("principal");
   const requestId = c.get("requestId");
   const incoming = c.get("url");
-  const { url, send } = target(c.env, route, opts.path ?? incoming.pathname, opts.path ? "" : incoming.search);
+  const { url, send } = target(c.env, route, opts.path ?? incoming.pathname, opts.search ?? (opts.path ? "" : incoming.search));
 
   const headers = forwardableHeaders(c.req.raw.headers);
   headers.set("x-request-id", requestId);
@@ -71,7 +75,12 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
   });
   headers.set("signature-input", signature["Signature-Input"]);
   headers.set("signature", signature.Signature);
+  return { url, send, method, headers };
+}
 
+export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: ForwardOptions): Promise<Response> {
+  const { url, send, method, headers } = await signedCall(c, route, opts);
+  const requestId = c.get("requestId");
   let response: Response;
   try {
     response = await send(new Request(url, { method, headers, body: opts.body, signal: AbortSignal.timeout(route.timeoutMs), redirect: "manual" }));

@@ -12,6 +12,7 @@ import type { RoutePolicy } from "../http/route.ts";
 import { withIdempotency } from "../jobs/idempotency.ts";
 import { ingest } from "../jobs/ingest.ts";
 import { forwardToOrigin, readBoundedBody } from "../proxy/forward.ts";
+import { openRealtime } from "../realtime/open.ts";
 
 const policies = new WeakMap<ProxyRoute, RoutePolicy>();
 const matched = new WeakMap<RoutePolicy, ProxyRoute>();
@@ -55,7 +56,7 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** The handler: the body read within the route's limit, then forwarded or made a job. */
+/** The handler: a WebSocket relayed, or the body read within the route's limit, then forwarded or made a job. */
 export async function forwardTableRoute(c: Context<AppEnv>): Promise<Response> {
   const route = matched.get(c.var.route)!;
   if (route.resource && !c.var.resource) {
@@ -63,6 +64,7 @@ export async function forwardTableRoute(c: Context<AppEnv>): Promise<Response> {
       detail: `The path does not name a valid ${route.resource.type} id: 1 to 128 of A-Z a-z 0-9 . _ : ~ @ - (percent-encoded or not).`,
     });
   }
+  if (route.websocket) return openRealtime(c, route);
   const body = await readBoundedBody(c.req.raw, route.maxBodyBytes);
   if (!route.job) return forwardToOrigin(c, route, { body });
   return withIdempotency(c, body, () => ingest(c, route, body));

@@ -9,6 +9,7 @@ import { addSample, type Rollup } from "../../src/analytics/rollup.ts";
 import { rollupStatements } from "../../src/analytics/rollup-statements.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { captureLogs, operations, type Operation } from "../support/hostile.ts";
+import { nextMessages, openSocket } from "../support/realtime.ts";
 
 captureLogs();
 
@@ -147,6 +148,13 @@ const PROBES: Record<string, (me: Side, them: Side) => Promise<void>> = {
   // Failures before a key is known belong to no tenant: platform scope only.
   getAuthFailureOffenders: async (me) => expect(await status("/v1/analytics/offenders", me.admin)).toBe(403),
   getMetrics: async (me) => expect(await status("/v1/metrics", me.admin)).toBe(403),
+  // A ticket opens a connection as the key that asked for it, whatever tenant the client claims.
+  createRealtimeTicket: async (me, them) => expect(await realtimeTenant(me, them, true)).toBe(me.tenantId),
+  realtime: async (me, them) => expect(await realtimeTenant(me, them, false)).toBe(me.tenantId),
+  // No origin ever accepts these (one never answers, one is down): nothing of any tenant to see.
+  realtimeSlow: async () => {},
+  realtimeDown: async () => {},
+  realtimePython: async () => {},
   // People are added by the platform, as tenants are: a tenant's admin key reaches no operator.
   createOperator: async (me) => expect(await status("/v1/operators", me.admin, { body: { email: "x@example.com", role: "owner", tenantId: me.tenantId } })).toBe(403),
   listOperators: async (me) => expect(await status("/v1/operators", me.admin)).toBe(403),
@@ -193,6 +201,25 @@ async function forwardedProbe(op: Operation, me: Side, them: Side): Promise<void
     const seen = await json(res);
     expect(seen.identity?.tenantId ?? seen.headers?.["x-keygate-tenant-id"]).toBe(me.tenantId);
   }
+}
+
+/** The tenant the origin is told a WebSocket of `me` belongs to, when the client claims `them`'s. */
+async function realtimeTenant(me: Side, them: Side, byTicket: boolean): Promise<string> {
+  const { key } = await createKey(me.admin, { scopes: ["realtime"] });
+  const forged = { "X-Keygate-Tenant-Id": them.tenantId };
+  let o;
+  if (byTicket) {
+    const { ticket } = await json(await call("/v1/realtime/tickets", { key, body: { path: "/v1/realtime/identity" } }));
+    o = await openSocket(`/v1/realtime/identity?ticket=${ticket}`, { headers: forged });
+  } else {
+    o = await openSocket("/v1/realtime/identity", { key, headers: forged });
+  }
+  expect(o.res.status).toBe(101);
+  const [first] = await nextMessages(o, 1);
+  o.ws!.close(1000);
+  const seen = JSON.parse(first as string);
+  expect(seen.verified).toBe(true);
+  return seen.identity.tenantId;
 }
 
 describe("tenant isolation, every operation, both directions", () => {

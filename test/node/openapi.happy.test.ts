@@ -14,7 +14,10 @@ describe("openapi.json", () => {
   it("passes Redocly's recommended ruleset with no errors", async () => {
     const config = await createConfig({ extends: ["recommended"], rules: { "info-license-url": "off" } });
     const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: "openapi.json", config });
-    const errors = problems.filter((p) => p.severity === "error").map((p) => `${p.ruleId}: ${p.message} @ ${p.location[0]?.pointer}`);
+    // A WebSocket route's success is 101 Switching Protocols, which the rule does not know of.
+    const websocketSuccess = (p: (typeof problems)[number]) =>
+      p.ruleId === "operation-2xx-response" && doc.paths[decodeURIComponent((p.location[0]?.pointer ?? "").split("/")[2]!.replaceAll("~1", "/"))]?.get?.["x-keygate-websocket"] === true;
+    const errors = problems.filter((p) => p.severity === "error" && !websocketSuccess(p)).map((p) => `${p.ruleId}: ${p.message} @ ${p.location[0]?.pointer}`);
     expect(errors).toEqual([]);
     const warnings = problems.filter((p) => p.severity === "warn").map((p) => `${p.ruleId}: ${p.message} @ ${p.location[0]?.pointer}`);
     expect(warnings).toEqual([]);

@@ -1,21 +1,29 @@
-// Stage: authentication. A key in any other header → the credential → the per-IP failure filter →
-// format and checksum (offline) → memory, KV, D1 → the key's state → its tenant's. A request with
+// Stage: authentication. A key in any other header → the credential (or a WebSocket ticket in the
+// URL, redeemed at its key's object) → the per-IP failure filter → format and checksum (offline)
+// → memory, KV, D1 → the key's state → its tenant's. A request with
 // no key may be a person's: signed in through Cloudflare Access, or holding a console session
 // (http/person.ts), held to their role and to same-site changes only.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { Problem } from "../../core/problem.ts";
 import { clientIp, countFailure, refuseIfBlocked } from "../../keys/auth-failures.ts";
 import { extractCredential, rejectKeyInOtherHeaders } from "../../keys/credential.ts";
-import { KeyRefused, verifyKey } from "../../keys/verify.ts";
+import { ticketInUrl } from "../../keys/ticket.ts";
+import { KeyRefused, verifyKey, type Principal } from "../../keys/verify.ts";
 import { verifyAccessJwt } from "../../people/access-jwt.ts";
 import type { AppEnv } from "../context.ts";
 import { handedOver } from "../in-process.ts";
 import { accessAssertion, checkPersonRequest, resolvePerson } from "../person.ts";
 import { hasSessionCookie } from "../sessions.ts";
+import { redeemTicket } from "../ticket-credential.ts";
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   rejectKeyInOtherHeaders(c.req.raw.headers);
   const presented = extractCredential(c.req.raw.headers);
+  const ticket = ticketInUrl(c.get("url"));
+  if (ticket !== null) {
+    if (presented !== null) throw new Problem("invalid-request", { detail: "Send one credential: a ticket in the URL or an API key in a header, not both." });
+    return withKey(c, next, () => redeemTicket(c, ticket));
+  }
   if (presented === null) {
     const person = handedOver(c.req.raw) ?? (await resolvePerson(c));
     if (!person) {
@@ -32,14 +40,19 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const access = accessAssertion(c);
   // A service token (automation behind Access) names no person and needs none here.
   if (access !== null) await verifyAccessJwt(access.token, access.config);
+  await withKey(c, next, () => verifyKey(c.get("stores"), c.get("defer"), presented));
+};
+
+/** A key's verification (or a ticket's redemption), behind the per-IP failure filter. */
+async function withKey(c: Context<AppEnv>, next: Next, verify: () => Promise<Principal>): Promise<void> {
   const ip = clientIp(c.req.raw.headers);
   refuseIfBlocked(ip);
   try {
-    c.set("principal", await verifyKey(c.get("stores"), c.get("defer"), presented));
+    c.set("principal", await verify());
   } catch (err) {
     if (err instanceof KeyRefused) c.set("refusedKey", err.key);
     if (err instanceof Problem && err.status === 401) await countFailure(c.env.AUTH_FAILURES, ip);
     throw err;
   }
   await next();
-};
+}

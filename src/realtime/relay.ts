@@ -1,0 +1,104 @@
+// Frames between a client and an origin, both ways, in order. Each client message is admitted
+// first (its `messageCost` from the same lease and buckets as HTTP) and only then sent on; the
+// origin's messages go straight back. The link to the key's object carries no frames: when that
+// object closes it (revocation, scope removed, expiry), the connection ends with its code.
+//
+// Workers cannot pause reading a WebSocket, so backpressure is bounded buffering: client messages
+// wait (in order) while the origin's send buffer is full, and a side that keeps the other's
+// buffer past its bound is closed with 1013 rather than buffered without end.
+import { GOING_AWAY, LINK_LOST, ORIGIN_DROPPED, passOn, short, type Close, type Refused } from "./close-codes.ts";
+
+/** Bytes a peer may have waiting to be sent to it before its sender is made to wait. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** Bytes of client messages waiting here (for admission or a full origin) before the client is closed. */
+const MAX_WAITING_BYTES = 8 * 1024 * 1024;
+const DRAIN_POLL_MS = 10;
+
+export type RelayParts = {
+  client: WebSocket;
+  origin: WebSocket;
+  link: WebSocket;
+  maxMessageBytes: number;
+  /** Admission of one client message: null to send it, or the close that ends the connection instead. */
+  admit: (bytes: number) => Promise<Refused | null>;
+  /** One message relayed (or refused, `in` only), for usage and analytics. */
+  count: (direction: "in" | "out", bytes: number, refused: Refused | null) => void;
+  /** Once, when the connection is over. */
+  ended?: (client: Close) => void;
+};
+
+const sizeOf = (data: string | ArrayBuffer): number => (typeof data === "string" ? new TextEncoder().encode(data).byteLength : data.byteLength);
+
+function close(ws: WebSocket, c: Close): void {
+  try {
+    ws.close(c.code, short(c.reason));
+  } catch {
+    // Closed already, or closing: nothing more to say to it. Otherwise a code close() refuses:
+    // the socket must end all the same, or it would outlive the connection's slot.
+    if (ws.readyState === WebSocket.OPEN) ws.close(1011, "closed");
+  }
+}
+
+export function relay(p: RelayParts): void {
+  let over = false;
+  const end = (toClient: Close, toOrigin: Close) => {
+    if (over) return;
+    over = true;
+    close(p.client, toClient);
+    close(p.origin, toOrigin);
+    close(p.link, { code: 1000, reason: "connection closed" });
+    p.ended?.(toClient);
+  };
+
+  let chain: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  p.client.addEventListener("message", (ev) => {
+    if (over) return;
+    const data = ev.data as string | ArrayBuffer;
+    const bytes = sizeOf(data);
+    if (bytes > p.maxMessageBytes) {
+      return end({ code: 1009, reason: `messages are limited to ${p.maxMessageBytes} bytes` }, { code: 1001, reason: "the gateway closed the connection" });
+    }
+    waiting += bytes;
+    if (waiting > MAX_WAITING_BYTES) return end({ code: 1013, reason: "sending faster than the origin reads; try again later" }, { code: 1001, reason: "the client sent too fast" });
+    chain = chain
+      .then(async () => {
+        if (over) return;
+        const refused = await p.admit(bytes);
+        if (refused) {
+          p.count("in", bytes, refused);
+          return end(refused, { code: 1000, reason: "the gateway closed the connection" });
+        }
+        while (!over && p.origin.bufferedAmount > HIGH_WATER_BYTES) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+        if (over) return;
+        p.origin.send(data);
+        waiting -= bytes;
+        p.count("in", bytes, null);
+      })
+      .catch(() => end({ code: 1011, reason: "the gateway failed" }, { code: 1011, reason: "the gateway failed" }));
+  });
+
+  p.origin.addEventListener("message", (ev) => {
+    if (over) return;
+    const data = ev.data as string | ArrayBuffer;
+    const bytes = sizeOf(data);
+    if (p.client.bufferedAmount > MAX_WAITING_BYTES) {
+      return end({ code: 1013, reason: "reading slower than the origin sends; try again later" }, { code: 1013, reason: "the client reads too slowly" });
+    }
+    p.client.send(data);
+    p.count("out", bytes, null);
+  });
+
+  p.client.addEventListener("close", (ev) => end(passOn(ev.code, ev.reason, GOING_AWAY), passOn(ev.code, ev.reason, GOING_AWAY)));
+  p.client.addEventListener("error", () => end(GOING_AWAY, GOING_AWAY));
+  p.origin.addEventListener("close", (ev) => end(passOn(ev.code, ev.reason, ORIGIN_DROPPED), passOn(ev.code, ev.reason, ORIGIN_DROPPED)));
+  p.origin.addEventListener("error", () => end(ORIGIN_DROPPED, ORIGIN_DROPPED));
+  p.link.addEventListener("close", (ev) => {
+    // 4001/4003: the key's object ended it (revoked, disabled, deleted, expired, scope removed).
+    // Anything else: the object went away (a deploy), and with it the promise to close on revocation.
+    const byObject = ev.code === 4001 || ev.code === 4003;
+    const toClient = byObject ? { code: ev.code, reason: ev.reason } : LINK_LOST;
+    end(toClient, toClient);
+  });
+  p.link.addEventListener("error", () => end(LINK_LOST, LINK_LOST));
+}
