@@ -60,7 +60,7 @@ export async function monthToDateTokens(db: Database, tenantIds: string[], now =
 }
 
 /**
- * The query for tokens and priced tokens over whole UTC days [from, to] (YYYY-MM-DD, inclusive),
+ * The query for tokens, priced tokens and WebSocket bytes over whole UTC days [from, to] (YYYY-MM-DD, inclusive),
  * from the day rollups, for one key or one tenant (every tenant when neither is given); unrun, so
  * it can join a batch. daysCost() reads its row.
  */
@@ -68,7 +68,7 @@ export function daysCostQuery(db: Database, days: { from: string; to: string }, 
   const start = Date.parse(`${days.from}T00:00:00Z`);
   const end = Date.parse(`${days.to}T00:00:00Z`) + DAY_MS;
   return db
-    .select({ tokens: sql<number>`coalesce(sum(${analyticsDay.cost}), 0)`, priced: pricedTokensSum(analyticsDay.cost) })
+    .select({ tokens: sql<number>`coalesce(sum(${analyticsDay.cost}), 0)`, priced: pricedTokensSum(analyticsDay.cost), bytes: sql<number>`coalesce(sum(${analyticsDay.bytes}), 0)` })
     .from(analyticsDay)
     .leftJoin(tenants, eq(tenants.id, analyticsDay.tenantId))
     .where(
@@ -81,7 +81,7 @@ export function daysCostQuery(db: Database, days: { from: string; to: string }, 
     );
 }
 
-export function daysCost(rows: { tokens: number; priced: number }[]): { cost: number; costUsd: number } {
+export function daysCost(rows: { tokens: number; priced: number; bytes: number }[]): { cost: number; costUsd: number; bytes: number } {
   const row = rows[0];
-  return { cost: Number(row?.tokens ?? 0), costUsd: toUsd(row?.priced ?? 0) };
+  return { cost: Number(row?.tokens ?? 0), costUsd: toUsd(row?.priced ?? 0), bytes: Number(row?.bytes ?? 0) };
 }

@@ -38,6 +38,7 @@ const Counts = z
 const Totals = Counts.extend({
   cost: z.number().openapi({ description: "Tokens charged over these days, from the analytics day rollups." }),
   costUsd: z.number().openapi({ description: "Those tokens in USD at each tenant's current price per 1,000 tokens (its own, else its plan's)." }),
+  bytes: z.number().openapi({ description: "Bytes of WebSocket messages over these days, both directions, from the analytics day rollups (messages themselves count as requests of WS-IN / WS-OUT routes)." }),
 }).openapi("UsageTotals");
 const ByDay = Counts.extend({ day: z.string() });
 const ByRoute = Counts.extend({ route: z.string().openapi({ example: "GET /v1/keys/:id" }) });

@@ -213,7 +213,10 @@ export class KeyLimiter extends DurableObject<Env> {
     // and open WebSockets hear it as if it had been pushed.
     const adopted = sticky(current, offered);
     this.kv.put("auth", adopted);
-    if (current) closeDisallowed(this.ctx, adopted);
+    if (current) {
+      closeDisallowed(this.ctx, adopted);
+      void this.alarmByExpiry(adopted);
+    }
     return adopted;
   }
 

@@ -13,8 +13,32 @@ import { authStateOf } from "../limits/leases.ts";
 import { LIVE_OPEN_HEADER, type LiveOpen, type LiveRefusal } from "../limits/live-sockets.ts";
 import { limiterUnavailable, refusalProblem } from "../limits/refusals.ts";
 import { PLANS } from "../tenants/plans.ts";
+import { LINK_LOST, type Close } from "./close-codes.ts";
 
-export async function openLink(c: Context<AppEnv>, route: ProxyRoute): Promise<WebSocket> {
+/**
+ * An open link, watched from the moment it is accepted: the object may close it while the origin
+ * is still being asked (a close event nobody listens to is lost), so its end is kept until the
+ * relay takes it.
+ */
+export type Link = { socket: WebSocket; ended: Close | null; onEnd: (listener: (close: Close) => void) => void };
+
+function watch(socket: WebSocket): Link {
+  const listeners: ((close: Close) => void)[] = [];
+  const link: Link = { socket, ended: null, onEnd: (l) => (link.ended ? l(link.ended) : listeners.push(l)) };
+  const finish = (close: Close) => {
+    if (link.ended) return;
+    link.ended = close;
+    for (const l of listeners) l(close);
+  };
+  // 4001/4003: the key's object ended it (revoked, disabled, deleted, expired, scope removed).
+  // Anything else: the object went away (a deploy), and with it the promise to close on revocation.
+  socket.addEventListener("close", (ev) => finish(ev.code === 4001 || ev.code === 4003 ? { code: ev.code, reason: ev.reason } : LINK_LOST));
+  socket.addEventListener("error", () => finish(LINK_LOST));
+  socket.accept();
+  return link;
+}
+
+export async function openLink(c: Context<AppEnv>, route: ProxyRoute): Promise<Link> {
   const { key, tenant } = c.get("principal");
   const open: LiveOpen = {
     keyId: key.keyId,
@@ -34,10 +58,7 @@ export async function openLink(c: Context<AppEnv>, route: ProxyRoute): Promise<W
     log("error", "realtime.link_failed", { keyId: key.keyId, error: String(err) });
     throw limiterUnavailable();
   }
-  if (res.webSocket) {
-    res.webSocket.accept();
-    return res.webSocket;
-  }
+  if (res.webSocket) return watch(res.webSocket);
   const refusal = (await res.json()) as LiveRefusal;
   if (refusal.reason === "connections") {
     throw new Problem("too-many-connections", {

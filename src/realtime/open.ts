@@ -30,7 +30,7 @@ export async function openRealtime(c: Context<AppEnv>, route: ProxyRoute): Promi
   try {
     origin = await connectOrigin(c, route);
   } catch (err) {
-    link.close(1000, "the origin did not accept");
+    link.socket.close(1000, "the origin did not accept");
     throw err;
   }
   const [client, ours] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];

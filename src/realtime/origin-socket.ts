@@ -35,7 +35,13 @@ export async function connectOrigin(c: Context<AppEnv>, route: ProxyRoute): Prom
   }
   if (res === "timeout") {
     // It may still answer: a socket nobody will relay is closed as soon as it exists.
-    pending.then((late) => late.webSocket?.close(1001, "the gateway stopped waiting"), () => undefined);
+    pending
+      .then((late) => {
+        // A socket must be accepted before it can be closed.
+        late.webSocket?.accept();
+        late.webSocket?.close(1001, "the gateway stopped waiting");
+      })
+      .catch(() => undefined);
     log("warn", "proxy.origin_timeout", { route: route.name, requestId });
     throw new Problem("origin-timeout", { detail: `The origin did not accept the WebSocket within ${route.timeoutMs} ms.`, extensions: { gateway: true } });
   }

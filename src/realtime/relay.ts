@@ -6,7 +6,8 @@
 // Workers cannot pause reading a WebSocket, so backpressure is bounded buffering: client messages
 // wait (in order) while the origin's send buffer is full, and a side that keeps the other's
 // buffer past its bound is closed with 1013 rather than buffered without end.
-import { GOING_AWAY, LINK_LOST, ORIGIN_DROPPED, passOn, short, type Close, type Refused } from "./close-codes.ts";
+import { GOING_AWAY, ORIGIN_DROPPED, passOn, short, type Close, type Refused } from "./close-codes.ts";
+import type { Link } from "./link.ts";
 
 /** Bytes a peer may have waiting to be sent to it before its sender is made to wait. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -17,7 +18,7 @@ const DRAIN_POLL_MS = 10;
 export type RelayParts = {
   client: WebSocket;
   origin: WebSocket;
-  link: WebSocket;
+  link: Link;
   maxMessageBytes: number;
   /** Admission of one client message: null to send it, or the close that ends the connection instead. */
   admit: (bytes: number) => Promise<Refused | null>;
@@ -46,7 +47,7 @@ export function relay(p: RelayParts): void {
     over = true;
     close(p.client, toClient);
     close(p.origin, toOrigin);
-    close(p.link, { code: 1000, reason: "connection closed" });
+    close(p.link.socket, { code: 1000, reason: "connection closed" });
     p.ended?.(toClient);
   };
 
@@ -89,16 +90,15 @@ export function relay(p: RelayParts): void {
     p.count("out", bytes, null);
   });
 
-  p.client.addEventListener("close", (ev) => end(passOn(ev.code, ev.reason, GOING_AWAY), passOn(ev.code, ev.reason, GOING_AWAY)));
+  p.client.addEventListener("close", (ev) => {
+    const close = passOn(ev.code, ev.reason, GOING_AWAY);
+    // A clean close comes after the client's last messages: those still waiting for admission go first.
+    if (ev.code === 1006) end(close, close);
+    else chain = chain.then(() => end(close, close));
+  });
   p.client.addEventListener("error", () => end(GOING_AWAY, GOING_AWAY));
   p.origin.addEventListener("close", (ev) => end(passOn(ev.code, ev.reason, ORIGIN_DROPPED), passOn(ev.code, ev.reason, ORIGIN_DROPPED)));
   p.origin.addEventListener("error", () => end(ORIGIN_DROPPED, ORIGIN_DROPPED));
-  p.link.addEventListener("close", (ev) => {
-    // 4001/4003: the key's object ended it (revoked, disabled, deleted, expired, scope removed).
-    // Anything else: the object went away (a deploy), and with it the promise to close on revocation.
-    const byObject = ev.code === 4001 || ev.code === 4003;
-    const toClient = byObject ? { code: ev.code, reason: ev.reason } : LINK_LOST;
-    end(toClient, toClient);
-  });
-  p.link.addEventListener("error", () => end(LINK_LOST, LINK_LOST));
+  // Also at once, if the object closed the link while the origin was being asked.
+  p.link.onEnd((close) => end(close, close));
 }

@@ -41,7 +41,7 @@ const usage = async (path: string, key: string) => {
 describe("usage totals: cost and costUsd", () => {
   it("a tenant's days, at its own price; the usage fields as before", async () => {
     const u = await usage(`/v1/usage?from=${day(0)}&to=${day(1)}`, admin);
-    expect(u.totals).toEqual({ requests: 0, refused: 0, status2xx: 0, status3xx: 0, status4xx: 0, status5xx: 0, cost: 200, costUsd: 0.1 });
+    expect(u.totals).toEqual({ requests: 0, refused: 0, status2xx: 0, status3xx: 0, status4xx: 0, status5xx: 0, cost: 200, costUsd: 0.1, bytes: 0 });
     expect(u).toMatchObject({ tenantId, from: day(0), to: day(1), days: [], routes: [] });
     expect((await usage(`/v1/usage?from=${day(1)}&to=${day(1)}`, admin)).totals).toMatchObject({ cost: 100, costUsd: 0.05 });
   });

@@ -7,6 +7,7 @@
 //   /v1/realtime/drop       accepts; the first message destroys the TCP socket (no close frame)
 //   /v1/realtime/close      accepts; `close <code> <reason>` closes with that code and reason
 //   /v1/realtime/push       accepts; `push <n>` sends m1…mn at once, `flood` a message every 20 ms
+//   /v1/realtime/late       accepts after 800 ms, then echoes (a change can land while keygate waits)
 //   /v1/realtime-slow…      never answers the upgrade (the socket goes after 5 s)
 //   anything else           404
 // Apart from their one command, drop, close and push echo like echo does. Nothing is kept across
@@ -49,6 +50,7 @@ function webSocketUpgrade(port: number, jwks: Jwks) {
     if (path === "/v1/realtime-slow" || path.startsWith("/v1/realtime-slow/")) return hold(socket);
     if (path === "/v1/realtime/refuse") return refuse(socket, 403, "Forbidden", "refused by the test origin");
     if (path.startsWith("/v1/realtime/echo")) return accept(echo);
+    if (path === "/v1/realtime/late") return void setTimeout(() => accept(echo), 800);
     if (path === "/v1/realtime/drop") return accept((ws) => ws.once("message", () => ws.terminate()));
     if (path === "/v1/realtime/close") return accept(closeOnCommand);
     if (path === "/v1/realtime/push") return accept(pushOnCommand);

@@ -1,10 +1,12 @@
 // A WebSocket route relays frames between a client and the real echo origin: both types, in order,
 // both ways; the origin's upgrade is signed and names keygate's identity, never the client's
 // credentials; closes pass through with their code and reason.
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { flushAnalytics } from "../support/analytics-flush.ts";
 import { createKey, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { rateLimitFields } from "../support/limits.ts";
-import { nextMessages, openSocket } from "../support/realtime.ts";
+import { closedWithin, nextMessages, openSocket } from "../support/realtime.ts";
 
 let platform: string;
 beforeAll(async () => {
@@ -202,5 +204,26 @@ describe("a WebSocket route", () => {
     expect(policy.month).toBeDefined();
     expect(o.res.headers.get("x-ratelimit-limit")).toBe("200");
     o.ws!.close(1000, "done");
+  });
+});
+
+describe("send, then close", () => {
+  it("messages still being admitted when the client closes reach the origin and are counted first", async () => {
+    const platform = await platformKey();
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await createKey(admin, { scopes: ["realtime"] });
+    const o = await openSocket("/v1/realtime/identity", { key: k.key });
+    expect(o.res.status).toBe(101);
+    const [first] = await nextMessages(o, 1);
+    expect(JSON.parse(first as string).verified).toBe(true);
+    // Idle past the lease: the next admission goes to the key's object.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 5; i++) o.ws!.send(`m${i}`);
+    o.ws!.close(1000, "done");
+    const closed = await closedWithin(o, 3000);
+    expect(closed.code).toBe(1000);
+    await flushAnalytics([{ id: k.id, tenantId: k.tenantId }]);
+    const row = await env.DB.prepare("SELECT sum(requests) AS n FROM analytics_minute WHERE key_id = ? AND route = 'WS-IN /v1/realtime' AND outcome = 'valid'").bind(k.id).first<{ n: number }>();
+    expect(row?.n).toBe(5);
   });
 });

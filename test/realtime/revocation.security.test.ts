@@ -376,3 +376,19 @@ describe("when the push to the key's object fails", () => {
     expect(closed!.code).toBe(4003);
   });
 });
+
+describe("a change that lands while keygate is still waiting for the origin", () => {
+  it("is heard when the relay starts: the socket closes with 4001 at once, not at its next message", async () => {
+    const platform = await platformKey();
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await createKey(admin, { scopes: ["realtime"] });
+    const opening = openSocket("/v1/realtime/late", { key: k.key });
+    // The link is open once the origin is being asked; the origin accepts 800 ms later.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await call(`/v1/keys/${k.id}/revoke`, { key: admin, body: { reason: "test" } })).status).toBe(200);
+    const o = await opening;
+    if (o.res.status !== 101) return expect(o.res.status).toBe(401);
+    const closed = await closedWithin(o, 2000);
+    expect(closed.code).toBe(4001);
+  });
+});

@@ -97,6 +97,10 @@ describe("realtime usage", () => {
       "WS-OUT /v1/realtime": [7, 0, outBytes],
     });
     expect(await analytics(k.admin, { keyId: k.id, route: "GET /v1/realtime", groupBy: "status" })).toEqual({ "1xx": [1, 1, 0] });
+
+    // And the key's usage: the messages as requests of their routes, their bytes in the totals.
+    const usage = await json(await call(`/v1/keys/${k.id}/usage`, { key: k.admin }));
+    expect(usage.totals).toMatchObject({ cost: 5, bytes: inBytes + outBytes });
   });
 
   it("two connections of one key add up; a second flush counts nothing twice", async () => {
