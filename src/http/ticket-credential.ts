@@ -5,12 +5,18 @@ import type { Context } from "hono";
 import { deadline } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
-import { hashTicket, ticketKeyId } from "../keys/ticket.ts";
+import { hashTicket, ticketIsOurs, ticketKeyId } from "../keys/ticket.ts";
 import { verifyHashed, type Principal } from "../keys/verify.ts";
 import { LIMITER_TIMEOUT_MS } from "../limits/lease-policy.ts";
 import { limiterUnavailable } from "../limits/refusals.ts";
 import type { Redeemed } from "../limits/ticket-store.ts";
 import type { AppEnv } from "./context.ts";
+
+/** The gateway's own secret the tickets' MAC key derives from; without it no ticket can be made or checked. */
+export function ticketSecret(env: { SIGNING_KEY?: string }): string {
+  if (!env.SIGNING_KEY) throw new Problem("signing-unavailable", { detail: "The gateway cannot issue or check tickets right now; retry shortly.", headers: { "Retry-After": "5" } });
+  return env.SIGNING_KEY;
+}
 
 const WHY = {
   unknown: "The ticket is not valid: each ticket opens one connection.",
@@ -27,6 +33,8 @@ export async function redeemTicket(c: Context<AppEnv>, ticket: string): Promise<
   }
   const keyId = ticketKeyId(ticket);
   if (!keyId) throw new Problem("invalid-ticket", { detail: "The ticket is not in keygate's format (kgt_…).", cause: "ticket_format" });
+  // An invented ticket is refused here, offline: no object is asked about it.
+  if (!(await ticketIsOurs(ticket, ticketSecret(c.env)))) throw new Problem("invalid-ticket", { detail: WHY.unknown, cause: "ticket_mac" });
   const redeem = { ticketHash: await hashTicket(ticket), path: c.get("url").pathname };
   let answer: Redeemed;
   try {

@@ -8,6 +8,7 @@ import { insufficientScope, Problem } from "../core/problem.ts";
 import { matchRoute, routeTable } from "../config/route-table.ts";
 import { defineRoute, endpoint, jsonContent, type Endpoint } from "../http/route.ts";
 import { grants } from "../keys/scopes.ts";
+import { ticketSecret } from "../http/ticket-credential.ts";
 import { hashTicket, newTicket, TICKET_TTL_MS } from "../keys/ticket.ts";
 import { LIMITER_TIMEOUT_MS } from "../limits/lease-policy.ts";
 import { limiterUnavailable } from "../limits/refusals.ts";
@@ -56,7 +57,7 @@ export const realtimeRoutes: Endpoint[] = [
     const match = matchRoute(routeTable(c.env), path);
     if (!match?.route.websocket) throw new Problem("not-found", { detail: `${path} is not a WebSocket route.` });
     if (!grants(key.scopes, match.route.scope)) throw insufficientScope(match.route.scope, key.keyId, "cache");
-    const ticket = newTicket(key.keyId);
+    const ticket = await newTicket(key.keyId, ticketSecret(c.env));
     const expiresAt = Date.now() + TICKET_TTL_MS;
     let stored;
     try {

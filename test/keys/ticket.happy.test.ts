@@ -1,20 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/hash.ts";
-import { hashTicket, newTicket, searchWithoutTicket, TICKET_PARAM, TICKET_TTL_MS, ticketInUrl, ticketKeyId } from "../../src/keys/ticket.ts";
+import { hashTicket, newTicket as mint, searchWithoutTicket, TICKET_PARAM, TICKET_TTL_MS, ticketInUrl, ticketIsOurs, ticketKeyId } from "../../src/keys/ticket.ts";
 
 const KEY_ID = "key_0VcSpiNUJYr0KOfcAAcb";
+const SECRET = "the gateway's signing secret";
+const newTicket = (keyId: string) => mint(keyId, SECRET);
+const MAC = "0".repeat(32);
 const url = (search: string) => new URL(`https://gw.test/v1/realtime/echo${search}`);
 
 describe("newTicket", () => {
-  it("is kgt_<keyId>_<32 base62>, and names its key", () => {
-    const t = newTicket(KEY_ID);
-    expect(t).toMatch(new RegExp(`^kgt_${KEY_ID}_[0-9A-Za-z]{32}$`));
+  it("is kgt_<keyId>_<32 base62>_<32 hex MAC>, and names its key", async () => {
+    const t = await newTicket(KEY_ID);
+    expect(t).toMatch(new RegExp(`^kgt_${KEY_ID}_[0-9A-Za-z]{32}_[0-9a-f]{32}$`));
     expect(ticketKeyId(t)).toBe(KEY_ID);
   });
 
-  it("never repeats", () => {
-    const seen = new Set(Array.from({ length: 500 }, () => newTicket(KEY_ID)));
+  it("never repeats", async () => {
+    const seen = new Set(await Promise.all(Array.from({ length: 500 }, () => newTicket(KEY_ID))));
     expect(seen.size).toBe(500);
+  });
+
+  it("is recognised as keygate's only with the same secret, and with nothing in it changed", async () => {
+    const t = await newTicket(KEY_ID);
+    expect(await ticketIsOurs(t, SECRET)).toBe(true);
+    expect(await ticketIsOurs(t, "another gateway's secret")).toBe(false);
+    // Another key's id, another random part or another MAC: each one refused.
+    expect(await ticketIsOurs(t.replace(KEY_ID, "key_0VcSpiNUJYr0KOfcAAcc"), SECRET)).toBe(false);
+    const [, , random, mac] = /^kgt_(key_\w+?)_([0-9A-Za-z]{32})_([0-9a-f]{32})$/.exec(t)!;
+    expect(await ticketIsOurs(t.replace(random!, random!.replace(/^./, (c) => (c === "A" ? "B" : "A"))), SECRET)).toBe(false);
+    expect(await ticketIsOurs(t.replace(mac!, mac!.replace(/^./, (c) => (c === "0" ? "1" : "0"))), SECRET)).toBe(false);
+    expect(await ticketIsOurs("kgt_nope", SECRET)).toBe(false);
   });
 
   it("lives 60 s and travels as ?ticket=", () => {
@@ -25,14 +40,16 @@ describe("newTicket", () => {
 
 describe("ticketKeyId", () => {
   it("answers null for anything not shaped like a ticket", () => {
-    const secret = "A".repeat(32);
+    const secret = `${"A".repeat(32)}_${MAC}`;
     for (const bad of [
       "",
       "kgt_nope",
       `kgt_${KEY_ID}`,
-      `kgt_${KEY_ID}_${"A".repeat(31)}`,
-      `kgt_${KEY_ID}_${"A".repeat(33)}`,
-      `kgt_${KEY_ID}_${"A".repeat(31)}-`,
+      `kgt_${KEY_ID}_${"A".repeat(31)}_${MAC}`,
+      `kgt_${KEY_ID}_${"A".repeat(33)}_${MAC}`,
+      `kgt_${KEY_ID}_${"A".repeat(32)}`,
+      `kgt_${KEY_ID}_${"A".repeat(32)}_${MAC}0`,
+      `kgt_${KEY_ID}_${"A".repeat(32)}_${"G".repeat(32)}`,
       `kgt_notakey_${secret}`,
       `KGT_${KEY_ID}_${secret}`,
       ` kgt_${KEY_ID}_${secret}`,
@@ -46,14 +63,14 @@ describe("ticketKeyId", () => {
   });
 
   it("accepts the key ids keygate mints", () => {
-    expect(ticketKeyId(`kgt_key_a_${"z".repeat(32)}`)).toBe("key_a");
-    expect(ticketKeyId(`kgt_key_${"a".repeat(64)}_${"0".repeat(32)}`)).toBe(`key_${"a".repeat(64)}`);
+    expect(ticketKeyId(`kgt_key_a_${"z".repeat(32)}_${MAC}`)).toBe("key_a");
+    expect(ticketKeyId(`kgt_key_${"a".repeat(64)}_${"0".repeat(32)}_${MAC}`)).toBe(`key_${"a".repeat(64)}`);
   });
 });
 
 describe("hashTicket", () => {
   it("is the SHA-256 hex of the whole ticket, like a key's", async () => {
-    const t = newTicket(KEY_ID);
+    const t = await newTicket(KEY_ID);
     const h = await hashTicket(t);
     expect(h).toMatch(/^[0-9a-f]{64}$/);
     expect(h).toBe(await hashKey(t));
@@ -69,8 +86,8 @@ describe("ticketInUrl", () => {
     expect(ticketInUrl(url("?x=ticket"))).toBeNull();
   });
 
-  it("is the ticket when the URL carries exactly one", () => {
-    const t = newTicket(KEY_ID);
+  it("is the ticket when the URL carries exactly one", async () => {
+    const t = await newTicket(KEY_ID);
     expect(ticketInUrl(url(`?ticket=${t}`))).toBe(t);
     expect(ticketInUrl(url(`?a=1&ticket=${t}&b=2`))).toBe(t);
   });
@@ -80,9 +97,9 @@ describe("ticketInUrl", () => {
     expect(ticketInUrl(url("?ticket=a&ticket=a"))).toBe("");
   });
 
-  it("sees the parameter however its name is spelled in the query (percent-escapes)", () => {
+  it("sees the parameter however its name is spelled in the query (percent-escapes)", async () => {
     // searchWithoutTicket and the origin decode names, so "%74icket" is the ticket parameter to them.
-    const t = newTicket(KEY_ID);
+    const t = await newTicket(KEY_ID);
     expect(ticketInUrl(url(`?%74icket=${t}`))).toBe(t);
     expect(ticketInUrl(url(`?tick%65t=${t}&x=1`))).toBe(t);
     expect(ticketInUrl(url(`?ticket=${t}&%74icket=${t}`))).toBe("");

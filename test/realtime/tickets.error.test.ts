@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { problemType, type ProblemKind } from "../../src/core/problem.ts";
-import { call, json } from "../support/gateway.ts";
+import { call, json, storeCounts } from "../support/gateway.ts";
 import { limiterStub } from "../support/limits.ts";
 import { openSocket } from "../support/realtime.ts";
 import { mint, openWithTicket, realtimeKey, ticketFor } from "../support/tickets.ts";
@@ -80,9 +80,11 @@ describe("redeeming a ticket", () => {
     }
   });
 
-  it("a well-formed ticket nobody issued is refused 401 invalid-ticket", async () => {
+  it("a well-formed ticket nobody issued (its MAC wrong) is refused 401 invalid-ticket", async () => {
     const { keyId } = await realtimeKey();
-    const o = await openWithTicket(ECHO, `kgt_${keyId}_${"A".repeat(32)}`);
+    const o = await openWithTicket(ECHO, `kgt_${keyId}_${"A".repeat(32)}_${"0".repeat(32)}`);
+    // Refused offline, as a key with a wrong checksum is: no object (nor any store) was asked.
+    expect(storeCounts(o.res)).toMatchObject({ "do-call": 0, "d1-read": 0, "kv-read": 0 });
     await refused(o.res, "invalid-ticket", 401);
   });
 });

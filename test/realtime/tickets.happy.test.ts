@@ -15,7 +15,7 @@ describe("POST /v1/realtime/tickets", () => {
     const body = await json(res);
     expect(Object.keys(body).sort()).toEqual(["expiresAt", "path", "ticket"]);
     expect(body.path).toBe("/v1/realtime/echo");
-    expect(body.ticket).toMatch(new RegExp(`^kgt_${keyId}_[0-9A-Za-z]{32}$`));
+    expect(body.ticket).toMatch(new RegExp(`^kgt_${keyId}_[0-9A-Za-z]{32}_[0-9a-f]{32}$`));
     const expiresAt = Date.parse(body.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 60_000 - 1000);
     expect(expiresAt).toBeLessThanOrEqual(after + 60_000);

@@ -218,7 +218,7 @@ describe("who may mint, and how often", () => {
     const ip = freshIp();
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) {
-      const guess = `kgt_${keyId}_${randomBase62(32)}`;
+      const guess = `kgt_${keyId}_${randomBase62(32)}_${"0".repeat(32)}`;
       statuses.push((await openWithTicket(ECHO, guess, { ip })).res.status);
     }
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
