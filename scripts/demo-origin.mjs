@@ -43,6 +43,20 @@ async function report(jobId, event) {
   console.log(`demo origin: job ${jobId} → ${event.status} (${res.status})`);
 }
 
+/**
+ * The request's signed identity, or why it is refused (logged): nothing unsigned is served.
+ * @param {Request} request @param {string} what
+ */
+async function verified(request, what) {
+  try {
+    return await verifyKeygateRequest(request, { jwks, authority: `127.0.0.1:${port}` });
+  } catch (err) {
+    if (!(err instanceof KeygateSignatureError)) throw err;
+    console.log(`demo origin: refused an unsigned or tampered ${what} (${err.reason})`);
+    return { refused: err.reason };
+  }
+}
+
 /** @param {import("node:http").ServerResponse} res @param {number} status @param {unknown} body */
 const send = (res, status, body) => {
   res.writeHead(status, { "content-type": "application/json" });
@@ -52,14 +66,8 @@ const send = (res, status, body) => {
 const server = createServer(async (req, res) => {
   try {
     const request = await toRequest(req);
-    let identity;
-    try {
-      identity = await verifyKeygateRequest(request, { jwks, authority: `127.0.0.1:${port}` });
-    } catch (err) {
-      if (!(err instanceof KeygateSignatureError)) throw err;
-      console.log(`demo origin: refused an unsigned or tampered request (${err.reason})`);
-      return send(res, 401, { error: "signature", reason: err.reason });
-    }
+    const identity = await verified(request, "request");
+    if ("refused" in identity) return send(res, 401, { error: "signature", reason: identity.refused });
     const path = new URL(request.url).pathname;
     const body = identity.body.byteLength ? JSON.parse(new TextDecoder().decode(identity.body)) : null;
     const { body: _bytes, ...who } = identity;
@@ -97,14 +105,8 @@ server.on("upgrade", async (req, socket, head) => {
   };
   try {
     const request = await toRequest(req);
-    let identity;
-    try {
-      identity = await verifyKeygateRequest(request, { jwks, authority: `127.0.0.1:${port}` });
-    } catch (err) {
-      if (!(err instanceof KeygateSignatureError)) throw err;
-      console.log(`demo origin: refused an unsigned or tampered WebSocket upgrade (${err.reason})`);
-      return refuse(401, { error: "signature", reason: err.reason });
-    }
+    const identity = await verified(request, "WebSocket upgrade");
+    if ("refused" in identity) return refuse(401, { error: "signature", reason: identity.refused });
     const path = new URL(request.url).pathname;
     if (path !== "/v1/realtime" && !path.startsWith("/v1/realtime/")) return refuse(404, { error: "no such WebSocket on the demo origin" });
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -14,6 +14,7 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 /** Bytes of client messages waiting here (for admission or a full origin) before the client is closed. */
 const MAX_WAITING_BYTES = 8 * 1024 * 1024;
 const DRAIN_POLL_MS = 10;
+const ERROR_GRACE_MS = 50;
 
 export type RelayParts = {
   client: WebSocket;
@@ -96,7 +97,8 @@ export function relay(p: RelayParts): void {
     if (ev.code === 1006) end(close, close);
     else chain = chain.then(() => end(close, close));
   });
-  p.client.addEventListener("error", () => end(GOING_AWAY, GOING_AWAY));
+  // The runtime may report an error just before a clean close: that close, if it comes, wins.
+  p.client.addEventListener("error", () => setTimeout(() => (chain = chain.then(() => end(GOING_AWAY, GOING_AWAY))), ERROR_GRACE_MS));
   p.origin.addEventListener("close", (ev) => end(passOn(ev.code, ev.reason, ORIGIN_DROPPED), passOn(ev.code, ev.reason, ORIGIN_DROPPED)));
   p.origin.addEventListener("error", () => end(ORIGIN_DROPPED, ORIGIN_DROPPED));
   // Also at once, if the object closed the link while the origin was being asked.
