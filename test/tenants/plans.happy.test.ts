@@ -5,7 +5,8 @@ const tenant = { plan: "free" as const, rateLimitCapacity: null, rateLimitRefill
 
 describe("plans", () => {
   it("a tenant without overrides gets its plan's limits", () => {
-    const { pricePer1kTokens: _price, ...limits } = PLANS.free;
+    // The price and the WebSocket connection limit are the plan's alone: no tenant overrides them.
+    const { pricePer1kTokens: _price, maxConnections: _connections, ...limits } = PLANS.free;
     expect(effectiveLimits(tenant)).toEqual(limits);
   });
 
