@@ -25,7 +25,7 @@ const WHY = {
 } as const;
 
 export async function redeemTicket(c: Context<AppEnv>, ticket: string): Promise<Principal> {
-  if (ticket === "") throw new Problem("invalid-request", { detail: "Send exactly one ticket, and not an empty one." });
+  if (ticket === "") throw new Problem("invalid-request", { detail: "Send exactly one ticket, as ?ticket=, and not an empty one." });
   if (c.req.method !== "GET" || c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new Problem("invalid-request", {
       detail: "A ticket opens a WebSocket: it is accepted only on the upgrade request. Other requests take an API key in Authorization.",

@@ -51,13 +51,21 @@ export async function ticketIsOurs(ticket: string, secret: string): Promise<bool
 
 export const hashTicket = hashKey;
 
-/** The ticket a URL carries (`?ticket=`, however its name is escaped); "" when it carries several or an empty one. */
+/**
+ * The ticket a URL carries (`?ticket=`, however its name is escaped); "" when it carries several,
+ * an empty one, or a ticket anywhere else in the query (`?Ticket=kgt_…` would reach the origin).
+ */
 export function ticketInUrl(url: URL): string | null {
-  // Most queries are skipped without parsing: no "ticket" and no escape that could spell it.
-  if (url.search === "" || (!url.search.includes(TICKET_PARAM) && !url.search.includes("%"))) return null;
-  const all = url.searchParams.getAll(TICKET_PARAM);
-  if (all.length === 0) return null;
-  return all.length === 1 ? all[0]! : "";
+  // Most queries are skipped without parsing: no "ticket", no "kgt_" and no escape that could spell them.
+  const q = url.search;
+  if (q === "" || (!q.includes(TICKET_PARAM) && !q.includes("kgt_") && !q.includes("%"))) return null;
+  let found: string | null = null;
+  let elsewhere = false;
+  for (const [name, value] of url.searchParams) {
+    if (name === TICKET_PARAM) found = found === null ? value : "";
+    else if (value.includes("kgt_") || name.includes("kgt_")) elsewhere = true;
+  }
+  return elsewhere ? "" : found;
 }
 
 /** The query the origin sees: the client's, minus the ticket. */

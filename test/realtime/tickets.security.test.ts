@@ -64,6 +64,23 @@ describe("the ticket stays at the gateway", () => {
     expect(ws.res.status).toBe(400);
   });
 
+  it("a ticket in any other query parameter (Ticket=, t=) is refused like a key in the URL, never forwarded", async () => {
+    const { key } = await realtimeKey(["realtime", "query"]);
+    const ticket = await ticketFor(key, ECHO);
+    for (const query of [`?Ticket=${ticket}`, `?t=${ticket}`, `?ticket=${ticket}&other=${ticket}`]) {
+      const http = await call(`/v1/echo${query}`, { key });
+      expect(http.status, query).toBe(400);
+      expect(http.headers.get("x-origin")).toBeNull();
+      const ws = await openSocket(`/v1/realtime/identity${query}`, { key });
+      ws.ws?.close(1000);
+      expect(ws.res.status, query).toBe(400);
+    }
+    // Never redeemed by those refusals: it still opens its connection.
+    const o = await openWithTicket(ECHO, ticket);
+    expect(o.res.status).toBe(101);
+    o.ws!.close(1000);
+  });
+
   it("the ticket never appears in the Worker's logs or in a refusal's body", async () => {
     const { key } = await realtimeKey();
     const { lines } = captureLogs();
