@@ -30,7 +30,12 @@ export async function openRealtime(c: Context<AppEnv>, route: ProxyRoute): Promi
   try {
     origin = await connectOrigin(c, route);
   } catch (err) {
-    link.socket.close(1000, "the origin did not accept");
+    // The slot goes back. The object may have closed the link already: the refusal stands either way.
+    try {
+      link.socket.close(1000, "the origin did not accept");
+    } catch {
+      // Closed already.
+    }
     throw err;
   }
   const [client, ours] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
