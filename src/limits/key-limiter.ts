@@ -17,7 +17,7 @@ import { LEASE_MS, MAX_LEASE_FRACTION, USAGE_FLUSH_DELAY_MS } from "./lease-poli
 import { monthOf, secondsToMonthEnd } from "./month.ts";
 import type { AcquireRequest, AcquireResult, AuthState, BucketView, LimitRefusal, LimitView, TenantShare } from "./protocol.ts";
 import { refuseAuth, stripIdentity, sticky } from "./auth-state.ts";
-import { alarmNoLaterThan, closeDisallowed, LIVE_OPEN_HEADER, nextExpiry, openLink, type LiveOpen } from "./live-sockets.ts";
+import { alarmNoLaterThan, closeDisallowed, LIVE_OPEN_HEADER, nextExpiry, acceptLink, type LiveOpen } from "./live-sockets.ts";
 import { limitView } from "./limit-view.ts";
 import { refuseByRules } from "./rule-check.ts";
 import { redeemTicket, storeTicket, type Redeemed, type TicketMint, type TicketRedeem } from "./ticket-store.ts";
@@ -51,7 +51,7 @@ export class KeyLimiter extends DurableObject<Env> {
     if (!open || request.headers.get("upgrade") !== "websocket") return new Response(null, { status: 400 });
     this.remember(open);
     const auth = this.authState(open.state);
-    const answer = openLink(this.ctx, open, auth);
+    const answer = acceptLink(this.ctx, open, auth);
     if (answer.status === 101) await this.alarmByExpiry(auth);
     return answer;
   }

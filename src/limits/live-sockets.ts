@@ -76,7 +76,7 @@ export async function alarmNoLaterThan(storage: DurableObjectStorage, at: number
 }
 
 /** Accepts a link when the key may open one more connection, or says why not. */
-export function openLink(ctx: DurableObjectState, open: LiveOpen, auth: AuthState, now = Date.now()): Response {
+export function acceptLink(ctx: DurableObjectState, open: LiveOpen, auth: AuthState, now = Date.now()): Response {
   const refused = refuseAuth(auth, open.hash, now);
   if (refused) return refusal({ ok: false, reason: refused });
   if (open.scope !== null && isScope(open.scope) && !grants(auth.scopes, open.scope)) return refusal({ ok: false, reason: "scope" });

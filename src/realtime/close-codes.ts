@@ -46,3 +46,13 @@ export function short(reason: string): string {
   }
   return out + "…";
 }
+
+/** Closes a socket whatever its state: one already closing is left alone, and a code close()
+ * refuses still ends it (with 1011), or the socket would outlive the connection's slot. */
+export function closeQuietly(ws: WebSocket, c: Close): void {
+  try {
+    ws.close(c.code, short(c.reason));
+  } catch {
+    if (ws.readyState === WebSocket.OPEN) ws.close(1011, "closed");
+  }
+}

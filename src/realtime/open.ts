@@ -13,7 +13,7 @@ import { verifyHashed, type Principal } from "../keys/verify.ts";
 import { admitRequest, type Decision } from "../limits/leases.ts";
 import { refusalProblem } from "../limits/refusals.ts";
 import { countResponse } from "../limits/usage-report.ts";
-import { closeFor, type Refused } from "./close-codes.ts";
+import { closeFor, closeQuietly, type Refused } from "./close-codes.ts";
 import { openLink } from "./link.ts";
 import { connectOrigin } from "./origin-socket.ts";
 import { relay } from "./relay.ts";
@@ -31,11 +31,7 @@ export async function openRealtime(c: Context<AppEnv>, route: ProxyRoute): Promi
     origin = await connectOrigin(c, route);
   } catch (err) {
     // The slot goes back. The object may have closed the link already: the refusal stands either way.
-    try {
-      link.socket.close(1000, "the origin did not accept");
-    } catch {
-      // Closed already.
-    }
+    closeQuietly(link.socket, { code: 1000, reason: "the origin did not accept" });
     throw err;
   }
   const [client, ours] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];

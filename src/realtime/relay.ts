@@ -6,7 +6,7 @@
 // Workers cannot pause reading a WebSocket, so backpressure is bounded buffering: client messages
 // wait (in order) while the origin's send buffer is full, and a side that keeps the other's
 // buffer past its bound is closed with 1013 rather than buffered without end.
-import { GOING_AWAY, ORIGIN_DROPPED, passOn, short, type Close, type Refused } from "./close-codes.ts";
+import { closeQuietly, GOING_AWAY, ORIGIN_DROPPED, passOn, type Close, type Refused } from "./close-codes.ts";
 import type { Link } from "./link.ts";
 
 /** Bytes a peer may have waiting to be sent to it before its sender is made to wait. */
@@ -31,24 +31,14 @@ export type RelayParts = {
 
 const sizeOf = (data: string | ArrayBuffer): number => (typeof data === "string" ? new TextEncoder().encode(data).byteLength : data.byteLength);
 
-function close(ws: WebSocket, c: Close): void {
-  try {
-    ws.close(c.code, short(c.reason));
-  } catch {
-    // Closed already, or closing: nothing more to say to it. Otherwise a code close() refuses:
-    // the socket must end all the same, or it would outlive the connection's slot.
-    if (ws.readyState === WebSocket.OPEN) ws.close(1011, "closed");
-  }
-}
-
 export function relay(p: RelayParts): void {
   let over = false;
   const end = (toClient: Close, toOrigin: Close) => {
     if (over) return;
     over = true;
-    close(p.client, toClient);
-    close(p.origin, toOrigin);
-    close(p.link.socket, { code: 1000, reason: "connection closed" });
+    closeQuietly(p.client, toClient);
+    closeQuietly(p.origin, toOrigin);
+    closeQuietly(p.link.socket, { code: 1000, reason: "connection closed" });
     p.ended?.(toClient);
   };
 

@@ -76,7 +76,7 @@ async function openLink(stub: DurableObjectStub, keyId: string, over: Partial<Li
 
 const stillOpen = (l: Link, ms = 100) => Promise.race([l.closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
 
-describe("openLink, through the key object's fetch", () => {
+describe("acceptLink, through the key object's fetch", () => {
   it("opens a link for a valid key holding the scope", async () => {
     const { keyId, stub } = keyObject();
     const l = await openLink(stub, keyId);
