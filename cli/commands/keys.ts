@@ -1,5 +1,6 @@
 // keygate keys create | list | show | update | enable | disable | extend | revoke | roll | delete.
 // Only create and roll ever print a secret: the one they just made, once.
+import { SCOPES } from "../../src/keys/scopes.ts";
 import { UsageError } from "../core/args.ts";
 import type { Command, Ctx } from "../core/command.ts";
 import { block, printable, rate, table, when } from "../core/output.ts";
@@ -103,7 +104,7 @@ export const keysCreate: Command = {
   summary: "Create a key and print its secret, once",
   help: [
     "  --name N               unique among the tenant's active keys",
-    "  --scopes a,b           comma-separated: jobs:read, jobs:write, jobs:report, query, admin, metrics, platform, *",
+    `  --scopes a,b           comma-separated: ${SCOPES.join(", ")}`,
     "  --permission-set P     instead of --scopes: read_only, ingest_pipeline, origin_reporter, full_access",
     "  --tenant ID            the tenant (ten_…) to create it in (platform keys; default: the caller's)",
     "  --environment E        live (default) or test",
