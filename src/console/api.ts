@@ -2,12 +2,11 @@
 // page resolved, handed over with each request): a page can never show or do more than the same
 // person could with curl (tenant confinement, a viewer's read-only role and every scope check stay
 // the API's, in one place).
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
-import { handOver } from "../http/in-process.ts";
+import { handOver, type Dispatch } from "../http/in-process.ts";
 
-/** What the console needs of the assembled app: its fetch handler. */
-export type Dispatch = Pick<Hono<AppEnv>, "fetch">;
+export type { Dispatch };
 
 /** An answer of the API that was not a success, as its problem+json said it. */
 export class ApiProblem extends Error {

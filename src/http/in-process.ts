@@ -2,7 +2,12 @@
 // resolved. That person is handed to each of those calls with the Request object itself, so a
 // page's five to thirteen calls do not each read the session from D1 again or verify the Access
 // token again. Only code in this isolate holds those Request objects: no client can forge an entry.
+import type { Hono } from "hono";
 import type { Principal } from "../keys/verify.ts";
+import type { AppEnv } from "./context.ts";
+
+/** What an in-process caller needs of the assembled app: its fetch handler. */
+export type Dispatch = Pick<Hono<AppEnv>, "fetch">;
 
 export type Person = { principal: Principal; session?: { csrf: string; expiresAt: number } };
 

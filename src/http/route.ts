@@ -31,7 +31,8 @@ export type RoutePolicy = {
   body: BodyPolicy;
 };
 
-export type Admission = { cost?: number; failOpen?: boolean };
+/** A code route's limits beyond its scope: tokens per request, failing open, and (JSON bodies) the largest body. */
+export type Admission = { cost?: number; failOpen?: boolean; maxBodyBytes?: number };
 
 /** `{ content: { "application/json": { schema } } }`, the shape every JSON request/response takes. */
 export const jsonContent = <T>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -80,7 +81,7 @@ export function defineRoute<R extends RouteConfig & { operationId: string }>(acc
     cost: admission.cost ?? 1,
     failOpen: admission.failOpen ?? false,
     usageName: config.path.replace(/\{(\w+)\}/g, ":$1"),
-    body: body === undefined ? { kind: "none" } : { kind: "json", required: body.required === true, maxBytes: ADMIN_BODY_LIMIT_BYTES },
+    body: body === undefined ? { kind: "none" } : { kind: "json", required: body.required === true, maxBytes: admission.maxBodyBytes ?? ADMIN_BODY_LIMIT_BYTES },
   });
   return route;
 }

@@ -1,5 +1,5 @@
 // Per-route stage: the body the route takes, by its policy, before anything reads it. Code routes
-// take JSON up to ADMIN_BODY_LIMIT_BYTES, no member given twice (zod validates it after the
+// take JSON up to their limit (ADMIN_BODY_LIMIT_BYTES unless they say), no member given twice (zod validates it after the
 // stages); route-table routes take their configured media types, read up to their limit by the
 // forwarding handler.
 import type { MiddlewareHandler } from "hono";
@@ -7,7 +7,6 @@ import { bodyLimit } from "hono/body-limit";
 import { scanJson } from "../../core/json-duplicates.ts";
 import { Problem, validationFailed } from "../../core/problem.ts";
 import type { AppEnv } from "../context.ts";
-import { ADMIN_BODY_LIMIT_BYTES } from "../route.ts";
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
@@ -18,12 +17,22 @@ export function requestBody(headers: Headers): { present: boolean; type: string 
   return { present, type: (type ?? "").split(";")[0]!.trim().toLowerCase() };
 }
 
-const limitJson = bodyLimit({
-  maxSize: ADMIN_BODY_LIMIT_BYTES,
-  onError: () => {
-    throw new Problem("payload-too-large", { detail: `Request bodies are limited to ${ADMIN_BODY_LIMIT_BYTES} bytes.` });
-  },
-}) as MiddlewareHandler<AppEnv>;
+const limiters = new Map<number, MiddlewareHandler<AppEnv>>();
+
+/** Hono's body limit at this size (one per size a route declares: a handful). */
+function limitJson(maxSize: number): MiddlewareHandler<AppEnv> {
+  let limit = limiters.get(maxSize);
+  if (!limit) {
+    limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new Problem("payload-too-large", { detail: `Request bodies are limited to ${maxSize} bytes.` });
+      },
+    }) as MiddlewareHandler<AppEnv>;
+    limiters.set(maxSize, limit);
+  }
+  return limit;
+}
 
 /**
  * JSON.parse keeps the last of two members with the same name: `"permissionSet": "read_only"` then
@@ -47,8 +56,8 @@ export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     if ((body.present || policy.required) && !JSON_TYPE.test(body.type)) {
       throw new Problem("unsupported-media-type", { detail: "Send the request body as application/json." });
     }
-    if (!JSON_TYPE.test(body.type)) return limitJson(c, next);
-    return limitJson(c, async () => {
+    if (!JSON_TYPE.test(body.type)) return limitJson(policy.maxBytes)(c, next);
+    return limitJson(policy.maxBytes)(c, async () => {
       refuseDuplicateMembers(await c.req.text());
       await next();
     });
