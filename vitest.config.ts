@@ -76,6 +76,13 @@ export default defineConfig(async () => {
     // The Python example answers an upgrade as plain HTTP: 200 once it has verified the signature.
     { name: "realtime-python", path: "/v1/realtime-python", methods: ["GET"], origin: "ORIGIN_QUERY_URL", scope: "realtime", websocket: true },
     { name: "agents-python", path: "/v1/agents-python/:agentId", methods: ["GET"], origin: "ORIGIN_QUERY_URL", scope: "query", resource: { type: "agent", param: "agentId" } },
+    // MCP tools (wrangler.toml's query and ingest are tools too): the echo origin answers each.
+    { name: "echo-tool", path: "/v1/tools/echo", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", mcp: { name: "echo", title: "Echo", readOnly: true, description: "Echo the arguments with what the origin verified.", inputSchema: { type: "object", properties: { text: { type: "string", maxLength: 100 }, times: { type: "integer", minimum: 1 } }, required: ["text"], additionalProperties: false } } },
+    { name: "costly-tool", path: "/v1/tools/costly", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", cost: 5, mcp: { name: "costly", description: "Spends five tokens a call.", inputSchema: { type: "object" } } },
+    { name: "slow-tool", path: "/v1/tools/slow", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", timeoutMs: 300, mcp: { name: "slow", description: "Outlasts its route's timeout.", inputSchema: { type: "object" } } },
+    { name: "down-tool", path: "/v1/tools/down", methods: ["POST"], origin: "ORIGIN_DOWN_URL", scope: "query", mcp: { name: "down", description: "Its origin is not there.", inputSchema: { type: "object" } } },
+    { name: "teapot-tool", path: "/v1/tools/teapot", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", mcp: { name: "teapot", description: "Its origin answers 418.", inputSchema: { type: "object" } } },
+    { name: "small-tool", path: "/v1/tools/small", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", maxBodyBytes: 64, mcp: { name: "small", description: "Takes bodies of at most 64 bytes.", inputSchema: { type: "object" } } },
   ];
   return {
     test: {

@@ -137,11 +137,11 @@ if (platformKeys > 0) {
   say("Then, once the server below is ready:");
   say(`    curl -s ${base}/v1/auth/me ${auth}`);
   say(`    curl -s ${base}/v1/tenants ${auth} ${json} -d '{"name":"Acme","slug":"acme","plan":"pro"}'`);
-  say(`    curl -s ${base}/v1/keys ${auth} ${json} -d '{"name":"reader","scopes":["jobs:read","query","realtime"],"tenantId":"ten_…"}'`);
+  say(`    curl -s ${base}/v1/keys ${auth} ${json} -d '{"name":"reader","scopes":["jobs:read","query","realtime","mcp"],"tenantId":"ten_…"}'`);
   say("or the same with the CLI:");
   const url = base === DEFAULT_URL ? "" : ` --url ${base}`;
   say(`    npx keygate tenants create --name Acme --slug acme --plan pro${url}`);
-  say(`    npx keygate keys create --name reader --scopes jobs:read,query,realtime --tenant ten_…${url}`);
+  say(`    npx keygate keys create --name reader --scopes jobs:read,query,realtime,mcp --tenant ten_…${url}`);
   say(`    npx keygate keys list${url}`);
   say(rule);
   say();
@@ -179,7 +179,8 @@ for (const line of tryItBlock(base).split("\n")) say(`    ${line}`);
 say("It stops at the first step that fails, saying why, and can run again (each run makes a new tenant).");
 say();
 say(`keygate dev: the console is at ${base}/console (sign in with the platform key or a tenant's admin key),`);
-say(`             the API reference at ${base}/docs`);
+say(`             the API reference at ${base}/docs,`);
+say(`             and MCP for AI agents at ${base}/v1/mcp (a key with scope mcp; its query and ingest tools: README "MCP")`);
 say();
 
 say(

@@ -38,6 +38,7 @@ import { analyticsRoutes } from "./insight/analytics-routes.ts";
 import { metricsRoutes } from "./insight/metrics-route.ts";
 import { jobRoutes } from "./jobs/routes.ts";
 import { IngestBody } from "./jobs/schemas.ts";
+import { mcpRoutes } from "./mcp/endpoint.ts";
 import { jwksRoutes } from "./proxy/jwks.ts";
 import { methodNotAllowed } from "./routes/method-not-allowed.ts";
 import { publicRoutes, registerSecuritySchemes } from "./routes/public.ts";
@@ -104,7 +105,8 @@ export function createApp() {
   registerSecuritySchemes(app);
 
   // Code routes: public ones (readiness too), the caller, tenants, keys, audit, usage, jobs,
-  // analytics, metrics and alerts, operators, WebSocket tickets, the signing keys.
+  // analytics, metrics and alerts, operators, WebSocket tickets, MCP (whose tool calls are this
+  // app's own requests), the signing keys.
   const endpoints = [
     ...publicRoutes(app),
     ...readyRoutes,
@@ -120,6 +122,7 @@ export function createApp() {
     ...alertRoutes,
     ...operatorRoutes,
     ...realtimeRoutes,
+    ...mcpRoutes(app),
     ...jwksRoutes,
   ];
   for (const e of endpoints) mountEndpoint(app, e);

@@ -5,14 +5,15 @@ import { z } from "@hono/zod-openapi";
 import { ConfigError, perValue } from "../core/per-value.ts";
 import { RESOURCE_TYPE } from "../keys/access-rules.ts";
 import { SCOPES } from "../keys/scopes.ts";
+import { McpToolSchema, toolRouteProblem } from "./mcp-tool.ts";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /** A `:name` segment stands for exactly one non-empty path segment. */
 const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 /**
- * Keys will be restricted to MCP tools by `resources.mcp_tool` (route names are valid resource
- * ids); a path segment must never be able to stand in for a tool's id.
+ * Keys are restricted to MCP tools by `resources.mcp_tool` (tool names are its ids); a path
+ * segment must never be able to stand in for a tool's name.
  */
 const RESERVED_RESOURCE_TYPES = new Set(["mcp_tool"]);
 
@@ -53,6 +54,8 @@ export const ProxyRouteSchema = z
     /** The largest message a client may send on a WebSocket route: a bigger one closes it with 1009. */
     maxMessageBytes: z.number().int().min(1).max(32 * 1024 * 1024).default(1024 * 1024),
     description: z.string().optional(),
+    /** Offered to AI agents as an MCP tool at /v1/mcp (README "MCP"). */
+    mcp: McpToolSchema.optional(),
   })
   .strict()
   .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service")
@@ -60,6 +63,8 @@ export const ProxyRouteSchema = z
   .superRefine((r, ctx) => {
     const problem = pathProblem(r);
     if (problem) ctx.addIssue({ code: "custom", path: [problem.at], message: `route "${r.name}": ${problem.message}` });
+    const toolProblem = r.mcp && toolRouteProblem(r);
+    if (toolProblem) ctx.addIssue({ code: "custom", path: ["mcp"], message: `route "${r.name}": ${toolProblem}` });
   });
 
 export type ProxyRoute = z.infer<typeof ProxyRouteSchema>;
@@ -83,7 +88,7 @@ function pathProblem(r: { path: string; resource?: { type: string; param: string
     return { at: "resource", message: `resource.param ${JSON.stringify(r.resource.param)} is not a :name segment of ${r.path}` };
   }
   if (r.resource && RESERVED_RESOURCE_TYPES.has(r.resource.type)) {
-    return { at: "resource", message: `resource type ${r.resource.type} is reserved (keys name MCP tools by route name with it)` };
+    return { at: "resource", message: `resource type ${r.resource.type} is reserved (keys name MCP tools with it)` };
   }
   return null;
 }
@@ -96,6 +101,10 @@ function shapeOf(path: string): string {
 const TableSchema = z
   .array(ProxyRouteSchema)
   .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "route names must be unique")
+  .refine((rs) => {
+    const tools = rs.flatMap((r) => (r.mcp ? [r.mcp.name] : []));
+    return new Set(tools).size === tools.length;
+  }, "MCP tool names must be unique")
   .superRefine((rs, ctx) => {
     const seen = new Map<string, ProxyRoute>();
     for (const r of rs) {

@@ -1,6 +1,6 @@
 import type { Resources } from "./access-rules.ts";
 
-export const SCOPES = ["jobs:read", "jobs:write", "jobs:report", "query", "realtime", "admin", "metrics", "platform", "*"] as const;
+export const SCOPES = ["jobs:read", "jobs:write", "jobs:report", "query", "realtime", "mcp", "admin", "metrics", "platform", "*"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**

@@ -8,6 +8,7 @@ import { Problem } from "../core/problem.ts";
 import { matchRoute, routeTable, type ProxyRoute } from "../config/route-table.ts";
 import { RESOURCE_ID } from "../keys/access-rules.ts";
 import type { AppEnv } from "../http/context.ts";
+import { toolCallOf } from "../http/in-process.ts";
 import type { RoutePolicy } from "../http/route.ts";
 import { withIdempotency } from "../jobs/idempotency.ts";
 import { ingest } from "../jobs/ingest.ts";
@@ -52,6 +53,10 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
     // Set only when it is an id. One that is not is refused by the handler, after the scope check
     // (as a code route's malformed {id} is), and no stage ever sees it as a resource.
     if (RESOURCE_ID.test(id)) c.set("resource", { type: route.resource.type, id });
+  } else if (route.mcp && toolCallOf(c.req.raw) === route.mcp.name) {
+    // A tool call touches its tool: the key's `mcp_tool` rules are checked again at admission, by
+    // the lease or the key's object, and the origin learns, signed, which tool called it.
+    c.set("resource", { type: "mcp_tool", id: route.mcp.name });
   }
   await next();
 };

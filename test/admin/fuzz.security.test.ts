@@ -88,7 +88,7 @@ beforeAll(async () => {
 
 afterAll(() => report(logs.print, "admin and jobs", h, started));
 
-const CODE_TAGS = new Set(["Public", "Auth", "Tenants", "Keys", "Audit", "Jobs", "Usage", "Analytics", "Metrics", "Alerts", "Operators", "Realtime"]);
+const CODE_TAGS = new Set(["Public", "Auth", "Tenants", "Keys", "Audit", "Jobs", "Usage", "Analytics", "Metrics", "Alerts", "Operators", "Realtime", "MCP"]);
 
 function opCases(): fc.Arbitrary<Case> {
   // The route table's routes (forwarded, and WebSocket ones) have their own fuzz: test/proxy.

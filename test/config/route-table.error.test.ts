@@ -88,3 +88,34 @@ describe("other settings", () => {
     expect(stuckAfterMs(undefined)).toBe(900_000);
   });
 });
+
+const tool = { name: "q", description: "Runs q.", inputSchema: { type: "object" } };
+
+describe("route-table MCP tools", () => {
+  it.each([
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "string" } } }], /^PROXY_ROUTES\[0\]\.mcp\.inputSchema: must be a JSON Schema with type = "object"/],
+    [[{ ...route, mcp: { ...tool, name: "has space" } }], /^PROXY_ROUTES\[0\]\.mcp\.name: must be 1 to 64 of/],
+    [[{ ...route, mcp: { name: "q", inputSchema: { type: "object" } } }], /^PROXY_ROUTES\[0\]\.mcp\.description: /],
+    [[{ ...route, mcp: { ...tool, extra: 1 } }], /^PROXY_ROUTES\[0\]\.mcp: /],
+    [[{ ...route, methods: ["GET"], mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "q": a tool is called with POST/],
+    [[{ ...agents, methods: ["POST"], mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "agents": a tool's path cannot have :name segments/],
+    [[{ ...route, methods: ["GET"], websocket: true, mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "q": a websocket route cannot be a tool/],
+    [[{ ...route, contentTypes: ["text/plain"], mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "q": a tool sends its arguments as JSON/],
+    [[{ ...route, path: "/v1/mcp", mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "q": \/v1\/mcp is the MCP endpoint itself/],
+    [[{ ...route, mcp: tool }, { ...route, name: "q2", path: "/v1/q2", mcp: tool }], /^PROXY_ROUTES: MCP tool names must be unique/],
+  ])("a tool the gateway could not serve is a deploy error: %j", (value, message) => {
+    let thrown: unknown;
+    try {
+      routeTable({ PROXY_ROUTES: value });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  it("a tool's defaults: not read-only", () => {
+    const [parsed] = routeTable({ PROXY_ROUTES: [{ ...route, mcp: tool }] });
+    expect(parsed!.mcp).toEqual({ ...tool, readOnly: false });
+  });
+});

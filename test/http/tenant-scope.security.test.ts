@@ -9,6 +9,7 @@ import { addSample, type Rollup } from "../../src/analytics/rollup.ts";
 import { rollupStatements } from "../../src/analytics/rollup-statements.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { captureLogs, operations, type Operation } from "../support/hostile.ts";
+import { CURRENT, mcpClient, toolJson } from "../support/mcp.ts";
 import { nextMessages, openSocket } from "../support/realtime.ts";
 
 captureLogs();
@@ -151,6 +152,14 @@ const PROBES: Record<string, (me: Side, them: Side) => Promise<void>> = {
   // A ticket opens a connection as the key that asked for it, whatever tenant the client claims.
   createRealtimeTicket: async (me, them) => expect(await realtimeTenant(me, them, true)).toBe(me.tenantId),
   realtime: async (me, them) => expect(await realtimeTenant(me, them, false)).toBe(me.tenantId),
+  // A tool call acts for the key that made the exchange, whatever tenant the client claims.
+  mcp: async (me, them) => {
+    const { key } = await createKey(me.admin, { scopes: ["mcp", "query"] });
+    const client = await mcpClient(key, CURRENT, { "X-Keygate-Tenant-Id": them.tenantId });
+    const seen = toolJson(await client.callTool({ name: "echo", arguments: { text: "tenant" } }));
+    expect(seen.verified).toBe(true);
+    expect(seen.identity.tenantId).toBe(me.tenantId);
+  },
   // No origin ever accepts these (one never answers, one is down): nothing of any tenant to see.
   realtimeSlow: async () => {},
   realtimeDown: async () => {},

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 const SRC = path.join(import.meta.dirname, "../../src");
 const TEST = path.join(import.meta.dirname, "..");
 /** Lowest first: the order README "Layout" gives. */
-const LAYERS = ["core", "db", "tenants", "people", "keys", "config", "analytics", "limits", "http", "proxy", "realtime", "jobs", "admin", "insight", "routes", "console", "app.ts", "index.ts"];
+const LAYERS = ["core", "db", "tenants", "people", "keys", "config", "analytics", "limits", "http", "proxy", "realtime", "jobs", "admin", "insight", "routes", "mcp", "console", "app.ts", "index.ts"];
 const MAX_LINES = 300;
 
 function modules(dir = SRC, exts = [".ts", ".tsx"]): string[] {

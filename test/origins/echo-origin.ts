@@ -47,11 +47,11 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
       body: body.toString("utf8"),
     });
     const path = url.pathname;
-    if (path === "/v1/echo/slow" || path === "/v1/ingest-slow") {
+    if (path === "/v1/echo/slow" || path === "/v1/ingest-slow" || path === "/v1/tools/slow") {
       await new Promise((r) => setTimeout(r, 3000));
     }
-    if (path.startsWith("/v1/echo/status/")) {
-      res.writeHead(Number(path.split("/").pop()), { "content-type": "application/json", "x-origin": "echo" });
+    if (path.startsWith("/v1/echo/status/") || path === "/v1/tools/teapot") {
+      res.writeHead(path === "/v1/tools/teapot" ? 418 : Number(path.split("/").pop()), { "content-type": "application/json", "x-origin": "echo" });
       res.end(echo);
       return;
     }

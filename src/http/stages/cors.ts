@@ -12,8 +12,9 @@ const handlerFor = perValue((list: string): MiddlewareHandler => {
   return honoCors({
     origin: (origin) => (allowed.has(origin) ? origin : null),
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-    allowHeaders: ["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "X-Request-Id"],
-    exposeHeaders: ["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Idempotent-Replayed", "X-Keygate-Job-Id", "WWW-Authenticate"],
+    // MCP's own headers too, so a browser-based MCP client can reach /v1/mcp.
+    allowHeaders: ["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "X-Request-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Mcp-Session-Id", "Last-Event-ID"],
+    exposeHeaders: ["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Idempotent-Replayed", "X-Keygate-Job-Id", "WWW-Authenticate", "MCP-Protocol-Version", "Mcp-Session-Id"],
     maxAge: 600,
   });
 });

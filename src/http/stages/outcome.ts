@@ -13,6 +13,7 @@ import type { Sample } from "../../analytics/rollup.ts";
 import { Problem } from "../../core/problem.ts";
 import { countResponse } from "../../limits/usage-report.ts";
 import type { AppEnv } from "../context.ts";
+import { toolCallOf } from "../in-process.ts";
 
 /** Route of a request refused at authentication: it was never matched to a route. */
 export const UNAUTHENTICATED_ROUTE = "(unauthenticated)";
@@ -28,10 +29,12 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   const at = Date.now();
   const outcome = outcomeOf(c.res.status, c.error instanceof Problem ? c.error : undefined);
   const latencyMs = at - started;
+  // An MCP tool call counts under its route, named for its tool: "MCP:query /v1/query".
+  const tool = toolCallOf(c.req.raw);
   const sample: Sample = {
     at,
     // Refused at authentication, a request was never matched to a route, whether its key is known or not.
-    route: c.var.principal ? `${c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
+    route: c.var.principal ? `${tool ? `MCP:${tool}` : c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
     outcome,
     status: c.res.status,
     latencyMs,

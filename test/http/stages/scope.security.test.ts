@@ -102,7 +102,7 @@ describe("every operation's scope, walked from /openapi.json", () => {
       walked.push(`${method} ${path} (${required})`);
     }
     // Every scope that guards something was walked, including the forwarded routes' own.
-    expect(new Set(scoped().map((o) => o.scope))).toEqual(new Set(["admin", "platform", "metrics", "jobs:read", "jobs:write", "jobs:report", "query", "realtime"]));
+    expect(new Set(scoped().map((o) => o.scope))).toEqual(new Set(["admin", "platform", "metrics", "jobs:read", "jobs:write", "jobs:report", "query", "realtime", "mcp"]));
     expect(walked.length).toBe(scoped().length);
   }, 60_000);
 

@@ -1,0 +1,74 @@
+// POST /v1/mcp: the Model Context Protocol's Streamable HTTP endpoint. An exchange is a request
+// like any other (the key, its networks, scope `mcp`, one token); its tools are the route table's
+// `mcp` routes the key may use (tools.ts), and a tool call is that route's own request
+// (call-tool.ts).
+import { z } from "@hono/zod-openapi";
+import { localhostAllowedHostnames, validateHostHeader } from "@modelcontextprotocol/server";
+import { Problem } from "../core/problem.ts";
+import { routeTable } from "../config/route-table.ts";
+import { corsOrigins } from "../config/settings.ts";
+import type { AppEnv } from "../http/context.ts";
+import { defineRoute, endpoint, jsonContent, type Endpoint } from "../http/route.ts";
+import type { Dispatch } from "../http/in-process.ts";
+import { serveMcp } from "./server.ts";
+import { visibleTools } from "./tools.ts";
+
+/** Tool arguments travel inside the exchange; the tool's route then applies its own limit. */
+export const MCP_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const Message = z.object({ jsonrpc: z.literal("2.0", { error: 'a JSON-RPC 2.0 message: "jsonrpc": "2.0"' }) }).passthrough();
+const JsonRpc = z
+  .union([Message, z.array(Message)], { error: 'a JSON-RPC 2.0 message ({"jsonrpc": "2.0", …}) or an array of them' })
+  .openapi("JsonRpcMessage", { description: "A JSON-RPC 2.0 message of the MCP protocol (initialize, tools/list, tools/call, …)." });
+
+const route = defineRoute(
+  "mcp",
+  {
+    operationId: "mcp",
+    method: "post",
+    path: "/v1/mcp",
+    tags: ["MCP"],
+    summary: "MCP (Streamable HTTP): the routes this key may use, as tools",
+    description:
+      "The Model Context Protocol, revision 2026-07-28 and the 2025 revisions (served statelessly: no sessions, GET and DELETE answer 405). `tools/list` shows the route table's tools whose route scope the key holds and whose name its `mcp_tool` resources allow; `tools/call` makes that route's request, limited, counted and signed like one sent directly. Each exchange spends one token; a tool call also spends its route's cost.",
+    request: { body: { required: true, ...jsonContent(JsonRpc) } },
+    responses: {
+      200: { description: "The JSON-RPC response", ...jsonContent(z.object({ jsonrpc: z.literal("2.0") }).passthrough()) },
+      202: { description: "A notification or response, accepted" },
+      403: { description: "Insufficient scope, or a browser from an origin that may not call the API" },
+      406: { description: "Accept must include application/json (and text/event-stream for the 2025 revisions)" },
+      413: { description: `The exchange is over ${MCP_BODY_LIMIT_BYTES} bytes` },
+    },
+  },
+  { maxBodyBytes: MCP_BODY_LIMIT_BYTES },
+);
+
+/**
+ * MCP asks servers to check Origin and Host against DNS rebinding. A browser may call from this
+ * gateway's own origin or one in CORS_ORIGINS. On Cloudflare a request reaches the Worker only
+ * through a hostname routed to it; `npm run dev` answers on loopback names only.
+ */
+export function foreignCaller(headers: Headers, own: URL, env: { CORS_ORIGINS?: string; ENVIRONMENT?: string }): Problem | null {
+  const origin = headers.get("origin");
+  if (origin !== null && origin !== own.origin && !corsOrigins(env.CORS_ORIGINS ?? "").has(origin)) {
+    return new Problem("origin-not-allowed", { detail: "Browsers may call /v1/mcp only from this gateway's origin or one listed in CORS_ORIGINS." });
+  }
+  if (env.ENVIRONMENT === "development" && !validateHostHeader(headers.get("host"), localhostAllowedHostnames()).ok) {
+    return new Problem("host-not-allowed", { detail: "In development the MCP endpoint answers on localhost, 127.0.0.1 and [::1] only." });
+  }
+  return null;
+}
+
+export function mcpRoutes(app: Dispatch): Endpoint[] {
+  return [
+    endpoint(route, async (c) => {
+      if (c.var.principal.operator || c.var.session) {
+        throw new Problem("api-key-required", { detail: "MCP takes an API key (Authorization: Bearer <key>); a person's sign-in reaches the admin API only." });
+      }
+      const foreign = foreignCaller(c.req.raw.headers, c.get("url"), c.env);
+      if (foreign) throw foreign;
+      const tools = visibleTools(routeTable(c.env), c.var.principal.key);
+      return serveMcp(app, c, tools, c.req.valid("json"));
+    }),
+  ];
+}
