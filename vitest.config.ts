@@ -82,6 +82,7 @@ export default defineConfig(async () => {
     { name: "slow-tool", path: "/v1/tools/slow", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", timeoutMs: 300, mcp: { name: "slow", description: "Outlasts its route's timeout.", inputSchema: { type: "object" } } },
     { name: "down-tool", path: "/v1/tools/down", methods: ["POST"], origin: "ORIGIN_DOWN_URL", scope: "query", mcp: { name: "down", description: "Its origin is not there.", inputSchema: { type: "object" } } },
     { name: "teapot-tool", path: "/v1/tools/teapot", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", mcp: { name: "teapot", description: "Its origin answers 418.", inputSchema: { type: "object" } } },
+    { name: "problem-tool", path: "/v1/tools/problem", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", mcp: { name: "problem", description: "Its origin answers with a problem of its own.", inputSchema: { type: "object" } } },
     { name: "small-tool", path: "/v1/tools/small", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", maxBodyBytes: 64, mcp: { name: "small", description: "Takes bodies of at most 64 bytes.", inputSchema: { type: "object" } } },
   ];
   return {

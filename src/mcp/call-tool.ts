@@ -5,6 +5,7 @@
 // tool's result; a refusal or an origin failure becomes a tool error the model can act on.
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
+import { PROBLEMS, problemType, type ProblemKind } from "../core/problem.ts";
 import type { AppEnv } from "../http/context.ts";
 import { markToolCall, type Dispatch } from "../http/in-process.ts";
 import type { ToolRoute } from "./tools.ts";
@@ -27,18 +28,21 @@ export async function callTool(app: Dispatch, c: Context<AppEnv>, route: ToolRou
   return toolResult(res);
 }
 
-/** Longest origin text passed to the model when the origin's answer is not JSON. */
+/** Longest origin text passed to the model; a longer answer is cut, and not parsed. */
 const MAX_TEXT = 100_000;
+
+/** keygate's own problem types: an origin's problem+json is the origin's, not a gateway refusal. */
+const GATEWAY_TYPES = new Set((Object.keys(PROBLEMS) as ProblemKind[]).map(problemType));
 
 /** The route's answer as MCP says a tool answers: its JSON as structured content, a failure as a tool error. */
 export async function toolResult(res: Response): Promise<CallToolResult> {
   const text = await res.text();
-  const body = parseJson(text);
+  const body = text.length > MAX_TEXT ? undefined : parseJson(text);
   if (res.ok) {
     return { content: [{ type: "text", text: clip(text) }], ...(isObject(body) ? { structuredContent: body } : {}) };
   }
   const retryAfter = Number(res.headers.get("retry-after") ?? "NaN");
-  const isProblem = (res.headers.get("content-type") ?? "").startsWith("application/problem+json") && isObject(body);
+  const isProblem = isObject(body) && GATEWAY_TYPES.has(String(body.type)) && (res.headers.get("content-type") ?? "").startsWith("application/problem+json");
   const error = isProblem
     ? { status: res.status, type: body.type, title: body.title, detail: body.detail, ...(Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}) }
     : { status: res.status, type: "origin-error", title: `The origin answered ${res.status}`, ...(body === undefined ? {} : { origin: body }) };

@@ -11,15 +11,17 @@ import type { AppEnv } from "../http/context.ts";
 import { defineRoute, endpoint, jsonContent, type Endpoint } from "../http/route.ts";
 import type { Dispatch } from "../http/in-process.ts";
 import { serveMcp } from "./server.ts";
-import { visibleTools } from "./tools.ts";
+import { servableTools, visibleTools, type CodeRoute } from "./tools.ts";
 
 /** Tool arguments travel inside the exchange; the tool's route then applies its own limit. */
 export const MCP_BODY_LIMIT_BYTES = 1024 * 1024;
 
-const Message = z.object({ jsonrpc: z.literal("2.0", { error: 'a JSON-RPC 2.0 message: "jsonrpc": "2.0"' }) }).passthrough();
+// One message per exchange: MCP dropped JSON-RPC batches in 2025-06-18, and a batch would let one
+// exchange's token pay for a hundred.
 const JsonRpc = z
-  .union([Message, z.array(Message)], { error: 'a JSON-RPC 2.0 message ({"jsonrpc": "2.0", …}) or an array of them' })
-  .openapi("JsonRpcMessage", { description: "A JSON-RPC 2.0 message of the MCP protocol (initialize, tools/list, tools/call, …)." });
+  .object({ jsonrpc: z.literal("2.0", { error: 'a JSON-RPC 2.0 message has "jsonrpc": "2.0"' }) }, { error: 'one JSON-RPC 2.0 message, {"jsonrpc": "2.0", …} (batches are not taken)' })
+  .passthrough()
+  .openapi("JsonRpcMessage", { description: "One JSON-RPC 2.0 message of the MCP protocol (initialize, tools/list, tools/call, …); batches are not taken." });
 
 const route = defineRoute(
   "mcp",
@@ -59,7 +61,10 @@ export function foreignCaller(headers: Headers, own: URL, env: { CORS_ORIGINS?: 
   return null;
 }
 
-export function mcpRoutes(app: Dispatch): Endpoint[] {
+/** What MCP needs of the assembled app: its fetch handler (tool calls), and its code routes (a tool's path must not be one). */
+export type McpApp = Dispatch & { routes: readonly CodeRoute[] };
+
+export function mcpRoutes(app: McpApp): Endpoint[] {
   return [
     endpoint(route, async (c) => {
       if (c.var.principal.operator || c.var.session) {
@@ -67,8 +72,12 @@ export function mcpRoutes(app: Dispatch): Endpoint[] {
       }
       const foreign = foreignCaller(c.req.raw.headers, c.get("url"), c.env);
       if (foreign) throw foreign;
-      const tools = visibleTools(routeTable(c.env), c.var.principal.key);
-      return serveMcp(app, c, tools, c.req.valid("json"));
+      const tools = visibleTools(servableTools(routeTable(c.env), app.routes), c.var.principal.key);
+      const res = await serveMcp(app, c, tools, c.req.valid("json"));
+      // The protocol's own refusals are JSON-RPC, as clients expect; outcomes and the access log
+      // still count them as the client's (or our) mistakes, not as valid requests.
+      if (res.status >= 400) c.error = new Problem(res.status >= 500 ? "internal" : "invalid-request", { detail: "MCP protocol error", cause: `mcp ${res.status}` });
+      return res;
     }),
   ];
 }

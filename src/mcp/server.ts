@@ -1,10 +1,12 @@
 // One MCP server per exchange, built for the caller: only the tools its key may use are registered,
 // so `tools/list` and `tools/call` can never disagree. Both protocol eras are served statelessly and
-// as plain JSON (no SSE): the current revision through the SDK's per-request handler, the 2025
-// revisions through its Streamable HTTP transport without sessions (GET and DELETE are 405). No
-// tool sends anything before its result, so the current revision answers in JSON too.
-import { createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
+// at once: the current revision through the SDK's per-request handler (one per isolate; each
+// exchange hands it its own server), the 2025 revisions through its Streamable HTTP transport
+// without sessions and in JSON (GET and DELETE are 405). No tool sends anything before its result,
+// so the current revision answers in JSON too.
+import { createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type McpRequestContext } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
+import { log } from "../core/log.ts";
 import type { AppEnv } from "../http/context.ts";
 import type { Dispatch } from "../http/in-process.ts";
 import { callTool } from "./call-tool.ts";
@@ -27,11 +29,19 @@ function serverFor(app: Dispatch, c: Context<AppEnv>, tools: readonly ToolRoute[
   return server;
 }
 
+type Build = () => McpServer;
+
+// The SDK passes authInfo through untouched: it carries this exchange's server to the factory.
+const modern = createMcpHandler(({ authInfo }: McpRequestContext) => (authInfo!.extra!.build as Build)(), {
+  legacy: "reject",
+  onerror: (err) => log("warn", "mcp.refused", { error: String(err) }),
+});
+
 /** Answers one MCP exchange (its JSON body already parsed) with the caller's tools. */
 export async function serveMcp(app: Dispatch, c: Context<AppEnv>, tools: readonly ToolRoute[], body: unknown): Promise<Response> {
-  const factory = () => serverFor(app, c, tools);
+  const build: Build = () => serverFor(app, c, tools);
   if (await isLegacyRequest(c.req.raw, body)) {
-    const server = factory();
+    const server = build();
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {
@@ -40,5 +50,6 @@ export async function serveMcp(app: Dispatch, c: Context<AppEnv>, tools: readonl
       await server.close();
     }
   }
-  return createMcpHandler(factory, { legacy: "reject" }).fetch(c.req.raw, { parsedBody: body });
+  const { keyId, scopes } = c.var.principal.key;
+  return modern.fetch(c.req.raw, { parsedBody: body, authInfo: { token: "", clientId: keyId, scopes: [...scopes], extra: { build } } });
 }

@@ -95,6 +95,15 @@ describe("route-table MCP tools", () => {
   it.each([
     [[{ ...route, mcp: { ...tool, inputSchema: { type: "string" } } }], /^PROXY_ROUTES\[0\]\.mcp\.inputSchema: must be a JSON Schema with type = "object"/],
     [[{ ...route, mcp: { ...tool, name: "has space" } }], /^PROXY_ROUTES\[0\]\.mcp\.name: must be 1 to 64 of/],
+    [[{ ...route, mcp: { ...tool, name: "-dash" } }], /^PROXY_ROUTES\[0\]\.mcp\.name: must be 1 to 64 of .*not starting or ending/],
+    [[{ ...route, mcp: { ...tool, name: "constructor" } }], /^PROXY_ROUTES\[0\]\.mcp\.name: is a name JavaScript objects already use/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", properties: { a: null } } } }], /inputSchema\.properties\.a is not a schema/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", properties: 5 } } }], /inputSchema\.properties must be an object of schemas/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", required: "a" } } }], /inputSchema\.required must be a list of names/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", properties: { a: { $ref: "#/$defs/nope" } } } } }], /inputSchema\.properties\.a\.\$ref must point inside the schema/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", properties: { a: { $ref: "https://example.com/s.json" } } } } }], /\$ref must point inside the schema/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", properties: { a: { type: "string", pattern: "(" } } } } }], /inputSchema\.properties\.a\.pattern is not a regular expression/],
+    [[{ ...route, mcp: { ...tool, inputSchema: { type: "object", anyOf: [{ type: "object" }, 7] } } }], /inputSchema\.anyOf\[1\] is not a schema/],
     [[{ ...route, mcp: { name: "q", inputSchema: { type: "object" } } }], /^PROXY_ROUTES\[0\]\.mcp\.description: /],
     [[{ ...route, mcp: { ...tool, extra: 1 } }], /^PROXY_ROUTES\[0\]\.mcp: /],
     [[{ ...route, methods: ["GET"], mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "q": a tool is called with POST/],
@@ -112,6 +121,16 @@ describe("route-table MCP tools", () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as Error).message).toMatch(message);
+  });
+
+  it("a schema with local references, patterns and nesting is taken", () => {
+    const inputSchema = {
+      type: "object",
+      $defs: { sku: { type: "string", pattern: "^[a-z]-\\d+$" } },
+      properties: { skus: { type: "array", items: { $ref: "#/$defs/sku" } }, mode: { anyOf: [{ const: "a" }, { const: "b" }] } },
+      required: ["skus"],
+    };
+    expect(routeTable({ PROXY_ROUTES: [{ ...route, mcp: { ...tool, inputSchema } }] })[0]!.mcp!.inputSchema).toEqual(inputSchema);
   });
 
   it("a tool's defaults: not read-only", () => {

@@ -45,6 +45,12 @@ describe("refused before MCP", () => {
     await expectProblem(await call("/v1/mcp", { key, body: "x", headers: { ...ACCEPT, "content-type": "text/plain" } }), 415, "unsupported-media-type");
   });
 
+  it("a batch: 422, one message per exchange (MCP dropped batches; one token would pay for many)", async () => {
+    const res = await call("/v1/mcp", { key, body: [list, { ...list, id: 2 }], headers: ACCEPT });
+    const problem = await expectProblem(res, 422, "validation-failed");
+    expect(JSON.stringify(problem.errors)).toContain("batches are not taken");
+  });
+
   it("an exchange over 1 MiB: 413", async () => {
     const big = { ...list, params: { pad: "x".repeat(1024 * 1024) } };
     await expectProblem(await call("/v1/mcp", { key, body: big, headers: ACCEPT }), 413, "payload-too-large");
@@ -88,6 +94,17 @@ describe("origin answers", () => {
     expect(error).toMatchObject({ status: 418, type: "origin-error" });
     expect(error.origin.verified).toBe(true);
     expect(JSON.stringify(result.content)).toContain("The origin answered 418");
+  });
+
+  it("an origin's own problem+json is the origin's error, not taken for a gateway refusal", async () => {
+    const result = await (await mcpClient(key)).callTool({ name: "problem", arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toEqual({
+      status: 409,
+      type: "origin-error",
+      title: "The origin answered 409",
+      origin: { type: "https://origin.example/out-of-stock", title: "Out of stock", status: 409, sku: "a-1" },
+    });
   });
 });
 

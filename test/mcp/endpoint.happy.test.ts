@@ -1,7 +1,8 @@
 // MCP at /v1/mcp with the official client SDK, both revisions keygate serves: the key's tools are
 // listed and called; a call is its route's own request (signed, verified by the origin, counted
 // under the route with the tool's name).
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { waitFor } from "../support/admin.ts";
 import { flushAnalytics } from "../support/analytics-flush.ts";
 import { call, createKey, json, platformKey, tenantWithAdmin } from "../support/gateway.ts";
 import { env } from "cloudflare:test";
@@ -12,7 +13,7 @@ beforeAll(async () => {
   ({ admin } = await tenantWithAdmin(await platformKey()));
 });
 
-const QUERY_TOOLS = ["costly", "down", "echo", "query", "slow", "small", "teapot"];
+const QUERY_TOOLS = ["costly", "down", "echo", "problem", "query", "slow", "small", "teapot"];
 
 describe.each([CURRENT, PREVIOUS] as const)("revision %s", (era) => {
   it("initializes, lists the key's tools with their schemas, and calls one", async () => {
@@ -94,16 +95,27 @@ describe("tools", () => {
     ]);
   });
 
-  it("a warm key's exchange touches no D1 or KV", async () => {
+  it("a warm key's exchange, and the tool call it makes, touch no D1 or KV", async () => {
     const { key } = await createKey(admin, { scopes: ["mcp", "query"] });
     const client = await mcpClient(key);
     await client.callTool({ name: "echo", arguments: { text: "warm" } });
-    const res = await call("/v1/mcp", {
-      key,
-      body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} },
-      headers: { accept: "application/json, text/event-stream" },
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("server-timing")).toMatch(/d1-read;desc="0", d1-write;desc="0", kv-read;desc="0", kv-write;desc="0"/);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const res = await call("/v1/mcp", {
+        key,
+        body: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "counted" } } },
+        headers: { accept: "application/json, text/event-stream" },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("server-timing")).toMatch(/d1-read;desc="0", d1-write;desc="0", kv-read;desc="0", kv-write;desc="0"/);
+      // The tool call's own request has its own access-log line (written once its background work is done).
+      const toolLine = await waitFor(async () => lines.map((l) => JSON.parse(l)).find((l) => l.event === "request" && l.tool === "echo"), "the tool call's log line");
+      expect(toolLine).toMatchObject({ path: "/v1/tools/echo", status: 200, requestId: res.headers.get("x-request-id") });
+      expect(toolLine.stores).toMatchObject({ d1Reads: 0, d1Writes: 0, kvReads: 0, kvWrites: 0 });
+      expect(lines.join("\n")).not.toContain(key);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

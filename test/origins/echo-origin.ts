@@ -81,6 +81,12 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
       setTimeout(() => res.destroy(), 20);
       return;
     }
+    if (path === "/v1/tools/problem") {
+      // An origin's own RFC 9457 answer: its problem, not the gateway's.
+      res.writeHead(409, { "content-type": "application/problem+json", "x-origin": "echo" });
+      res.end(JSON.stringify({ type: "https://origin.example/out-of-stock", title: "Out of stock", status: 409, sku: "a-1" }));
+      return;
+    }
     if (path === "/v1/ingest/refuse") {
       res.writeHead(422, { "content-type": "application/json", "x-origin": "echo" });
       res.end(JSON.stringify({ refused: true }));
