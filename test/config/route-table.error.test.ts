@@ -7,6 +7,18 @@ import { corsOrigins, stuckAfterMs } from "../../src/config/settings.ts";
 
 const route = { name: "q", path: "/v1/q", methods: ["POST"], origin: "ORIGIN_Q_URL", scope: "query" };
 
+/** Loading this table is a ConfigError whose message matches. */
+function expectConfigError(value: unknown, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    routeTable({ PROXY_ROUTES: value });
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  expect((thrown as Error).message).toMatch(message);
+}
+
 describe("the route table", () => {
   it("is parsed once per value: the same array comes back for the same setting", () => {
     const env = { PROXY_ROUTES: [route] };
@@ -20,14 +32,7 @@ describe("the route table", () => {
     [[route, { ...route, name: "q2" }], /^PROXY_ROUTES: route paths must be unique/],
     ["[not json", /^PROXY_ROUTES: not valid JSON/],
   ])("names what is wrong: %j", (value, message) => {
-    let thrown: unknown;
-    try {
-      routeTable({ PROXY_ROUTES: value });
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as Error).message).toMatch(message);
+    expectConfigError(value, message);
   });
 });
 
@@ -113,14 +118,7 @@ describe("route-table MCP tools", () => {
     [[{ ...route, path: "/v1/mcp", mcp: tool }], /^PROXY_ROUTES\[0\]\.mcp: route "q": \/v1\/mcp is the MCP endpoint itself/],
     [[{ ...route, mcp: tool }, { ...route, name: "q2", path: "/v1/q2", mcp: tool }], /^PROXY_ROUTES: MCP tool names must be unique/],
   ])("a tool the gateway could not serve is a deploy error: %j", (value, message) => {
-    let thrown: unknown;
-    try {
-      routeTable({ PROXY_ROUTES: value });
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as Error).message).toMatch(message);
+    expectConfigError(value, message);
   });
 
   it("a schema with local references, patterns and nesting is taken", () => {
