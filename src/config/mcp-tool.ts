@@ -3,6 +3,9 @@
 // the arguments as its JSON body, so only routes that take one can be tools.
 import { z } from "@hono/zod-openapi";
 
+/** The resource type that names tools in a key's rules (`resources.mcp_tool`): tool names are its ids. */
+export const TOOL_RESOURCE = "mcp_tool";
+
 /**
  * MCP's tool-name characters, not starting or ending with `.` or `-` (the SDK warns about those on
  * every exchange), and a valid `mcp_tool` resource id (keys are limited to tools by name).

@@ -5,7 +5,7 @@ import { z } from "@hono/zod-openapi";
 import { ConfigError, perValue } from "../core/per-value.ts";
 import { RESOURCE_TYPE } from "../keys/access-rules.ts";
 import { SCOPES } from "../keys/scopes.ts";
-import { McpToolSchema, toolRouteProblem } from "./mcp-tool.ts";
+import { McpToolSchema, TOOL_RESOURCE, toolRouteProblem } from "./mcp-tool.ts";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -15,7 +15,7 @@ const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
  * Keys are restricted to MCP tools by `resources.mcp_tool` (tool names are its ids); a path
  * segment must never be able to stand in for a tool's name.
  */
-const RESERVED_RESOURCE_TYPES = new Set(["mcp_tool"]);
+const RESERVED_RESOURCE_TYPES = new Set([TOOL_RESOURCE]);
 
 export const ProxyRouteSchema = z
   .object({

@@ -10,8 +10,8 @@ import type { AppEnv } from "../http/context.ts";
 import { markToolCall, type Dispatch } from "../http/in-process.ts";
 import type { ToolRoute } from "./tools.ts";
 
-// The caller's key, and where the caller is (network rules and the per-IP filter must see the
-// client's address, not the Worker's). Nothing else of the MCP exchange reaches the origin.
+// The caller's key, where the caller is (network rules and the per-IP filter must see the client's
+// address, not the Worker's) and its User-Agent. Nothing else of the MCP exchange reaches the origin.
 const PASSED_ON = ["authorization", "x-api-key", "cf-connecting-ip", "user-agent"];
 
 export async function callTool(app: Dispatch, c: Context<AppEnv>, route: ToolRoute, args: unknown): Promise<CallToolResult> {

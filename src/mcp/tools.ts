@@ -4,7 +4,7 @@
 // does not exist (Kong once listed tools its ACL then refused).
 import { fromJsonSchema, type JsonSchemaType, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import { log } from "../core/log.ts";
-import type { McpTool } from "../config/mcp-tool.ts";
+import { TOOL_RESOURCE, type McpTool } from "../config/mcp-tool.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
 import { resourceAllowed } from "../keys/access-rules.ts";
 import { grants } from "../keys/scopes.ts";
@@ -12,9 +12,6 @@ import type { KeySnapshot } from "../keys/snapshot.ts";
 import { currentRules } from "../limits/leases.ts";
 
 export type ToolRoute = ProxyRoute & { mcp: McpTool };
-
-/** The resource type that names tools in a key's rules. */
-export const TOOL_RESOURCE = "mcp_tool";
 
 /** A route the app answers in code (Hono's `app.routes`): code routes come before the table. */
 export type CodeRoute = { method: string; path: string };

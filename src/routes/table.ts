@@ -5,6 +5,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { decodeLeniently } from "../core/percent.ts";
 import { Problem } from "../core/problem.ts";
+import { TOOL_RESOURCE } from "../config/mcp-tool.ts";
 import { matchRoute, routeTable, type ProxyRoute } from "../config/route-table.ts";
 import { RESOURCE_ID } from "../keys/access-rules.ts";
 import type { AppEnv } from "../http/context.ts";
@@ -56,7 +57,7 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
   } else if (route.mcp && toolCallOf(c.req.raw) === route.mcp.name) {
     // A tool call touches its tool: the key's `mcp_tool` rules are checked again at admission, by
     // the lease or the key's object, and the origin learns, signed, which tool called it.
-    c.set("resource", { type: "mcp_tool", id: route.mcp.name });
+    c.set("resource", { type: TOOL_RESOURCE, id: route.mcp.name });
   }
   await next();
 };
