@@ -6,8 +6,6 @@ import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
 import { handOver, type Dispatch } from "../http/in-process.ts";
 
-export type { Dispatch };
-
 /** An answer of the API that was not a success, as its problem+json said it. */
 export class ApiProblem extends Error {
   readonly status: number;

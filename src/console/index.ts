@@ -24,7 +24,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../http/context.ts";
-import { ApiProblem, type Dispatch } from "./api.ts";
+import type { Dispatch } from "../http/in-process.ts";
+import { ApiProblem } from "./api.ts";
 import { NEEDS_SCRIPT } from "./components/forms.tsx";
 import { CONSOLE_CSP, page, type PageFn } from "./page.tsx";
 import { alertPage, alertsPage } from "./pages/alerts.tsx";

@@ -24,6 +24,8 @@ export type AppEnv = {
     route: RoutePolicy;
     /** Set by the admission stage when it ran: the request was limited there. */
     admitted?: boolean;
+    /** The MCP tool this request is a call of (set by the table match for the in-process call, mcp/call-tool.ts). */
+    tool?: string;
     /** The resource the matched route names in this request's path (`resource` in the route table). */
     resource?: ResourceRef;
     /** Tokens the request spent (admission or charge-unadmitted); read by the outcome stage. */

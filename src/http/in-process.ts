@@ -1,7 +1,9 @@
 // Requests this isolate makes to its own API, and what only it can say about them. A console page
-// reads through the API in-process (console/api.ts), as the person the page already resolved. That person is handed to each of those calls with the Request object itself, so a
-// page's five to thirteen calls do not each read the session from D1 again or verify the Access
-// token again. Only code in this isolate holds those Request objects: no client can forge an entry.
+// reads through the API in-process (console/api.ts), as the person the page already resolved.
+// That person is handed to each of those calls with the Request object itself, so a page's five
+// to thirteen calls do not each read the session from D1 again or verify the Access token again.
+// An MCP tool call (mcp/call-tool.ts) is marked the same way. Only code in this isolate holds
+// those Request objects: no client can forge an entry.
 import type { Hono } from "hono";
 import type { Principal } from "../keys/verify.ts";
 import type { AppEnv } from "./context.ts";
@@ -23,8 +25,8 @@ export const handedOver = (request: Request): Person | undefined => handed.get(r
 const toolCalls = new WeakMap<Request, string>();
 
 /**
- * Marks the request an MCP tool call makes of its route (mcp/call-tool.ts): the route checks the
- * key may use that tool, signs it for the origin, and counts the request under the tool's name.
+ * Marks the request an MCP tool call makes of its route: the table match (routes/table.ts) then
+ * checks the key may use that tool, signs it for the origin, and names it for usage and the log.
  */
 export function markToolCall(request: Request, tool: string): void {
   toolCalls.set(request, tool);

@@ -56,7 +56,9 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (RESOURCE_ID.test(id)) c.set("resource", { type: route.resource.type, id });
   } else if (route.mcp && toolCallOf(c.req.raw) === route.mcp.name) {
     // A tool call touches its tool: the key's `mcp_tool` rules are checked again at admission, by
-    // the lease or the key's object, and the origin learns, signed, which tool called it.
+    // the lease or the key's object, and the origin learns, signed, which tool called it. Usage
+    // and the access log name the tool (c.var.tool).
+    c.set("tool", route.mcp.name);
     c.set("resource", { type: TOOL_RESOURCE, id: route.mcp.name });
   }
   await next();

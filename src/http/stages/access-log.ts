@@ -6,7 +6,6 @@ import { Problem } from "../../core/problem.ts";
 import { exposeStoreMetrics } from "../../config/settings.ts";
 import { openStores } from "../../db/client.ts";
 import type { AppEnv } from "../context.ts";
-import { toolCallOf } from "../in-process.ts";
 
 export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
@@ -36,7 +35,7 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     cause: problem?.options.cause,
     ip: c.req.header("cf-connecting-ip"),
     // The MCP tool this request is a call of (its /v1/mcp exchange has a line of its own, same requestId).
-    tool: toolCallOf(c.req.raw),
+    tool: c.var.tool,
   };
   // Logged once the background work is done, so the store counts include cache fills.
   c.executionCtx.waitUntil(

@@ -13,7 +13,6 @@ import type { Sample } from "../../analytics/rollup.ts";
 import { Problem } from "../../core/problem.ts";
 import { countResponse } from "../../limits/usage-report.ts";
 import type { AppEnv } from "../context.ts";
-import { toolCallOf } from "../in-process.ts";
 
 /** Route of a request refused at authentication: it was never matched to a route. */
 export const UNAUTHENTICATED_ROUTE = "(unauthenticated)";
@@ -30,7 +29,7 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   const outcome = outcomeOf(c.res.status, c.error instanceof Problem ? c.error : undefined);
   const latencyMs = at - started;
   // An MCP tool call counts under its route, named for its tool: "MCP:query /v1/query".
-  const tool = toolCallOf(c.req.raw);
+  const tool = c.var.tool;
   const sample: Sample = {
     at,
     // Refused at authentication, a request was never matched to a route, whether its key is known or not.
