@@ -4,7 +4,7 @@
 // (call-tool.ts).
 import { z } from "@hono/zod-openapi";
 import { localhostAllowedHostnames, validateHostHeader } from "@modelcontextprotocol/server";
-import { Problem } from "../core/problem.ts";
+import { Problem, type ProblemKind } from "../core/problem.ts";
 import { routeTable } from "../config/route-table.ts";
 import { corsOrigins } from "../config/settings.ts";
 import type { AppEnv } from "../http/context.ts";
@@ -38,6 +38,7 @@ const route = defineRoute(
       200: { description: "The JSON-RPC response", ...jsonContent(z.object({ jsonrpc: z.literal("2.0") }).passthrough()) },
       202: { description: "A notification or response, accepted" },
       403: { description: "Insufficient scope, or a browser from an origin that may not call the API" },
+      400: { description: "Not an MCP message keygate serves (problem+json); a current-revision request's protocol error (version negotiation) is a JSON-RPC error" },
       406: { description: "Accept must include application/json (and text/event-stream for the 2025 revisions)" },
       413: { description: `The exchange is over ${MCP_BODY_LIMIT_BYTES} bytes` },
     },
@@ -61,6 +62,24 @@ export function foreignCaller(headers: Headers, own: URL, env: { CORS_ORIGINS?: 
   return null;
 }
 
+/** A JSON-RPC request (a method and an id), which its answer names. */
+const isRequest = (m: Record<string, unknown>) => typeof m.method === "string" && (typeof m.id === "string" || typeof m.id === "number");
+
+const REFUSAL_KINDS: Record<number, ProblemKind> = { 406: "not-acceptable", 413: "payload-too-large", 415: "unsupported-media-type" };
+
+/** The SDK's HTTP refusal (a JSON-RPC error body) as a problem, its message as the detail. */
+async function sdkRefusal(response: Response): Promise<Problem> {
+  let message = `The MCP request was refused (${response.status}).`;
+  try {
+    const body = (await response.json()) as { error?: { message?: unknown } };
+    if (typeof body.error?.message === "string") message = body.error.message;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  if (response.status >= 500) return new Problem("internal", { detail: "Something went wrong on our side; quote the request id if you report it.", cause: message });
+  return new Problem(REFUSAL_KINDS[response.status] ?? "bad-request", { detail: message, cause: `mcp ${response.status}` });
+}
+
 /** What MCP needs of the assembled app: its fetch handler (tool calls), and its code routes (a tool's path must not be one). */
 export type McpApp = Dispatch & { routes: readonly CodeRoute[] };
 
@@ -73,11 +92,17 @@ export function mcpRoutes(app: McpApp): Endpoint[] {
       const foreign = foreignCaller(c.req.raw.headers, c.get("url"), c.env);
       if (foreign) throw foreign;
       const tools = visibleTools(servableTools(routeTable(c.env), app.routes), c.var.principal.key);
-      const res = await serveMcp(app, c, tools, c.req.valid("json"));
-      // The protocol's own refusals are JSON-RPC, as clients expect; outcomes and the access log
-      // still count them as the client's (or our) mistakes, not as valid requests.
-      if (res.status >= 400) c.error = new Problem(res.status >= 500 ? "internal" : "invalid-request", { detail: "MCP protocol error", cause: `mcp ${res.status}` });
-      return res;
+      const message = c.req.valid("json");
+      const { response, current } = await serveMcp(app, c, tools, message);
+      if (response.status < 400) return response;
+      // A current-revision request's 400 is a JSON-RPC error answering its id, which its client
+      // reads (it negotiates the protocol version from it): kept, and counted as the client's
+      // mistake. Every other refusal of the SDK's is a problem like the gateway's own.
+      if (current && response.status === 400 && isRequest(message)) {
+        c.error = new Problem("bad-request", { detail: "MCP protocol error", cause: "mcp 400" });
+        return response;
+      }
+      throw await sdkRefusal(response);
     }),
   ];
 }

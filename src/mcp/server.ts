@@ -37,19 +37,23 @@ const modern = createMcpHandler(({ authInfo }: McpRequestContext) => (authInfo!.
   onerror: (err) => log("warn", "mcp.refused", { error: String(err) }),
 });
 
+/** The exchange's answer, and whether it was served as the current revision. */
+export type Served = { response: Response; current: boolean };
+
 /** Answers one MCP exchange (its JSON body already parsed) with the caller's tools. */
-export async function serveMcp(app: Dispatch, c: Context<AppEnv>, tools: readonly ToolRoute[], body: unknown): Promise<Response> {
+export async function serveMcp(app: Dispatch, c: Context<AppEnv>, tools: readonly ToolRoute[], body: unknown): Promise<Served> {
   const build: Build = () => serverFor(app, c, tools);
   if (await isLegacyRequest(c.req.raw, body)) {
     const server = build();
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(c.req.raw, { parsedBody: body });
+      return { response: await transport.handleRequest(c.req.raw, { parsedBody: body }), current: false };
     } finally {
       await server.close();
     }
   }
   const { keyId, scopes } = c.var.principal.key;
-  return modern.fetch(c.req.raw, { parsedBody: body, authInfo: { token: "", clientId: keyId, scopes: [...scopes], extra: { build } } });
+  const response = await modern.fetch(c.req.raw, { parsedBody: body, authInfo: { token: "", clientId: keyId, scopes: [...scopes], extra: { build } } });
+  return { response, current: true };
 }

@@ -51,6 +51,23 @@ describe("refused before MCP", () => {
     expect(JSON.stringify(problem.errors)).toContain("batches are not taken");
   });
 
+  it("the SDK's refusals are problems too: not a message (400), no acceptable answer (406)", async () => {
+    const notMessage = await expectProblem(await call("/v1/mcp", { key, body: { jsonrpc: "2.0" }, headers: ACCEPT }), 400, "bad-request");
+    expect(notMessage.detail).toContain("not a valid JSON-RPC message");
+    const noAccept = await expectProblem(await call("/v1/mcp", { key, body: list }), 406, "not-acceptable");
+    expect(noAccept.detail).toContain("text/event-stream");
+  });
+
+  it("a current-revision request for a revision keygate does not serve gets the JSON-RPC error clients negotiate from", async () => {
+    const version = "2099-01-01";
+    const body = { jsonrpc: "2.0", id: 7, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": version, "io.modelcontextprotocol/clientCapabilities": {} } } };
+    const res = await call("/v1/mcp", { key, body, headers: { ...ACCEPT, "mcp-protocol-version": version, "mcp-method": "tools/list" } });
+    expect(res.status).toBe(400);
+    const answer = await res.json<any>();
+    expect(answer).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: expect.any(Number) } });
+    expect(JSON.stringify(answer.error.data)).toContain("2026-07-28");
+  });
+
   it("an exchange over 1 MiB: 413", async () => {
     const big = { ...list, params: { pad: "x".repeat(1024 * 1024) } };
     await expectProblem(await call("/v1/mcp", { key, body: big, headers: ACCEPT }), 413, "payload-too-large");
