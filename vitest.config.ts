@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { buildSync } from "esbuild";
 import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
@@ -51,6 +52,21 @@ function findPython(): string | undefined {
 
 const ACCESS_TEST_AUD = "kg-test-access-aud";
 
+/** The Worker origin the RPC routes call (test/support/rpc-origin-worker.ts), bundled to one module. */
+function rpcOriginScript(): string {
+  const out = buildSync({
+    entryPoints: [path.join(import.meta.dirname, "test/support/rpc-origin-worker.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2023",
+    external: ["cloudflare:*"],
+    write: false,
+    logLevel: "warning",
+  });
+  return out.outputFiles[0]!.text;
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   await testSigningKey();
@@ -60,7 +76,8 @@ export default defineConfig(async () => {
   else {
     console.warn("vitest: no python3 with `cryptography` (apt-get install python3-cryptography): /v1/query goes to the Node origin and the Python verifier tests are skipped. CI installs it.");
   }
-  const configured = (unstable_readConfig({ config: "wrangler.toml" }).vars.PROXY_ROUTES ?? []) as Record<string, string>[];
+  const wrangler = unstable_readConfig({ config: "wrangler.toml" });
+  const configured = (wrangler.vars.PROXY_ROUTES ?? []) as Record<string, string>[];
   // Routes added for tests, the way an operator adds one: configuration, no code.
   const testRoutes = [
     { name: "echo", path: "/v1/echo", methods: ["GET", "POST", "PUT", "DELETE"], origin: "ORIGIN_ECHO_URL", scope: "query", contentTypes: ["application/json", "text/plain", "application/octet-stream"], maxBodyBytes: 65536 },
@@ -83,6 +100,14 @@ export default defineConfig(async () => {
     { name: "down-tool", path: "/v1/tools/down", methods: ["POST"], origin: "ORIGIN_DOWN_URL", scope: "query", mcp: { name: "down", description: "Its origin is not there.", inputSchema: { type: "object" } } },
     { name: "teapot-tool", path: "/v1/tools/teapot", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", mcp: { name: "teapot", description: "Its origin answers 418.", inputSchema: { type: "object" } } },
     { name: "problem-tool", path: "/v1/tools/problem", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", mcp: { name: "problem", description: "Its origin answers with a problem of its own.", inputSchema: { type: "object" } } },
+    // Worker origins over RPC: the test origin Worker's entrypoint, through the RPC_ORIGIN binding.
+    { name: "rpc", path: "/v1/rpc", methods: ["GET", "POST", "PUT"], service: "RPC_ORIGIN", rpc: "handle", scope: "query", contentTypes: ["application/json", "application/octet-stream", "text/plain"], maxBodyBytes: 1024 },
+    { name: "rpc-slow", path: "/v1/rpc-timeout", methods: ["GET"], service: "RPC_ORIGIN", rpc: "handle", scope: "query", timeoutMs: 300 },
+    { name: "rpc-other", path: "/v1/rpc-other", methods: ["GET"], service: "RPC_ORIGIN", rpc: "other", scope: "query" },
+    { name: "rpc-missing", path: "/v1/rpc-missing", methods: ["GET"], service: "RPC_ORIGIN", rpc: "nosuch", scope: "query" },
+    { name: "rpc-unbound", path: "/v1/rpc-unbound", methods: ["GET"], service: "NO_SUCH_BINDING", rpc: "handle", scope: "query" },
+    { name: "rpc-agents", path: "/v1/rpc-agents/:agentId", methods: ["GET"], service: "RPC_ORIGIN", rpc: "handle", scope: "query", resource: { type: "agent", param: "agentId" } },
+    { name: "rpc-ingest", path: "/v1/rpc-ingest", methods: ["POST"], service: "RPC_ORIGIN", rpc: "handle", scope: "jobs:write", job: true },
     { name: "small-tool", path: "/v1/tools/small", methods: ["POST"], origin: "ORIGIN_ECHO_URL", scope: "query", maxBodyBytes: 64, mcp: { name: "small", description: "Takes bodies of at most 64 bytes.", inputSchema: { type: "object" } } },
   ];
   return {
@@ -96,6 +121,8 @@ export default defineConfig(async () => {
               wrangler: { configPath: "./wrangler.toml" },
               remoteBindings: false,
               miniflare: {
+                workers: [{ name: "rpc-origin", modules: true, script: rpcOriginScript(), compatibilityDate: wrangler.compatibility_date }],
+                serviceBindings: { RPC_ORIGIN: { name: "rpc-origin", entrypoint: "TestRpcOrigin" } },
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   EXPOSE_STORE_METRICS: "true",

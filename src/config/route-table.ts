@@ -16,6 +16,8 @@ const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
  * segment must never be able to stand in for a tool's name.
  */
 const RESERVED_RESOURCE_TYPES = new Set([TOOL_RESOURCE]);
+/** Not methods an origin writes for keygate: the binding's own HTTP and socket entries, and the class's members. */
+const RPC_RESERVED = new Set(["fetch", "connect", "constructor", "env", "ctx", "dup", "tail", "trace", "scheduled", "queue", "email", "test"]);
 
 export const ProxyRouteSchema = z
   .object({
@@ -30,6 +32,11 @@ export const ProxyRouteSchema = z
     origin: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
     /** ...or of a service binding, when the origin is a Worker. */
     service: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+    /**
+     * With `service`: call this method of the binding's entrypoint with the request and its caller
+     * (origin/rpc.ts), instead of a signed HTTP request. The body streams; nothing is signed.
+     */
+    rpc: z.string().regex(/^[a-z][A-Za-z0-9_]{0,63}$/, "must be a method name: a lowercase letter, then up to 63 of A-Z a-z 0-9 _").optional(),
     scope: z.enum(SCOPES),
     cost: z.number().int().min(1).max(1000).default(1),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
@@ -59,6 +66,9 @@ export const ProxyRouteSchema = z
   })
   .strict()
   .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service")
+  .refine((r) => r.rpc === undefined || r.service !== undefined, "rpc needs service: the binding whose entrypoint has the method")
+  .refine((r) => r.rpc === undefined || !r.websocket, "a websocket route is relayed over HTTP: no rpc")
+  .refine((r) => r.rpc === undefined || !RPC_RESERVED.has(r.rpc), "rpc names a method of your entrypoint; fetch, connect and the WorkerEntrypoint members are not")
   .refine((r) => !r.websocket || (r.methods.length === 1 && r.methods[0] === "GET" && !r.job), 'a websocket route takes methods = ["GET"] and no job')
   .superRefine((r, ctx) => {
     const problem = pathProblem(r);

@@ -7,6 +7,7 @@ import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
 import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
+import { callWorkerOrigin } from "./rpc.ts";
 import { contentDigest, loadSigning, RESOURCE_HEADER, signedComponents, signRequest } from "./signing.ts";
 
 /** A signature is good for this long: the origin's replay window. */
@@ -79,6 +80,8 @@ export async function signedCall(c: Context<AppEnv>, route: ProxyRoute, opts: Fo
 }
 
 export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: ForwardOptions): Promise<Response> {
+  // A Worker origin over RPC (a job's body was read already: its idempotency hashed it).
+  if (route.rpc) return callWorkerOrigin(c, route, opts);
   const { url, send, method, headers } = await signedCall(c, route, opts);
   const requestId = c.get("requestId");
   let response: Response;

@@ -14,6 +14,7 @@ import type { RoutePolicy } from "../http/route.ts";
 import { withIdempotency } from "../jobs/idempotency.ts";
 import { ingest } from "../jobs/ingest.ts";
 import { forwardToOrigin, readBoundedBody } from "../proxy/forward.ts";
+import { boundedBodyStream, callWorkerOrigin } from "../proxy/rpc.ts";
 import { openRealtime } from "../realtime/open.ts";
 
 const policies = new WeakMap<ProxyRoute, RoutePolicy>();
@@ -64,7 +65,7 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** The handler: a WebSocket relayed, or the body read within the route's limit, then forwarded or made a job. */
+/** The handler: a WebSocket relayed, a Worker origin called over RPC, or the body read within the route's limit, then forwarded or made a job. */
 export async function forwardTableRoute(c: Context<AppEnv>): Promise<Response> {
   const route = matched.get(c.var.route)!;
   if (route.resource && !c.var.resource) {
@@ -73,6 +74,11 @@ export async function forwardTableRoute(c: Context<AppEnv>): Promise<Response> {
     });
   }
   if (route.websocket) return openRealtime(c, route);
+  if (route.rpc && !route.job) {
+    // Nothing to digest or sign: the body streams to the Worker origin, held to the route's limit.
+    const { body, exceeded } = boundedBodyStream(c.req.raw, route.maxBodyBytes);
+    return callWorkerOrigin(c, route, { body }, exceeded);
+  }
   const body = await readBoundedBody(c.req.raw, route.maxBodyBytes);
   if (!route.job) return forwardToOrigin(c, route, { body });
   return withIdempotency(c, body, () => ingest(c, route, body));

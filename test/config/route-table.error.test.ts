@@ -31,6 +31,12 @@ describe("the route table", () => {
     [[route, { ...route, name: "other", origin: undefined }], /^PROXY_ROUTES\[1\]: give exactly one of origin or service/],
     [[route, { ...route, name: "q2" }], /^PROXY_ROUTES: route paths must be unique/],
     ["[not json", /^PROXY_ROUTES: not valid JSON/],
+    // The RPC path: a method of the service binding's entrypoint, on a request/response route.
+    [[{ ...route, rpc: "handle" }], /^PROXY_ROUTES\[0\]: rpc needs service/],
+    [[{ ...route, origin: undefined, service: "API", rpc: "Handle" }], /^PROXY_ROUTES\[0\]\.rpc: must be a method name/],
+    [[{ ...route, origin: undefined, service: "API", rpc: "fetch" }], /^PROXY_ROUTES\[0\]: rpc names a method of your entrypoint/],
+    [[{ ...route, origin: undefined, service: "API", rpc: "constructor" }], /^PROXY_ROUTES\[0\]: rpc names a method of your entrypoint/],
+    [[{ ...route, methods: ["GET"], origin: undefined, service: "API", rpc: "handle", websocket: true, scope: "realtime" }], /^PROXY_ROUTES\[0\]: a websocket route is relayed over HTTP: no rpc/],
   ])("names what is wrong: %j", (value, message) => {
     expectConfigError(value, message);
   });

@@ -208,7 +208,8 @@ async function forwardedProbe(op: Operation, me: Side, them: Side): Promise<void
   const res = await call(op.path, { method: op.method, key: me.worker.key, body: op.method === "GET" ? undefined : {}, headers: { "X-Keygate-Tenant-Id": them.tenantId } });
   if (res.headers.get("content-type")?.startsWith("application/json") && res.status === 200) {
     const seen = await json(res);
-    expect(seen.identity?.tenantId ?? seen.headers?.["x-keygate-tenant-id"]).toBe(me.tenantId);
+    // A signed origin's verified identity or headers, or a Worker origin's RPC caller.
+    expect(seen.identity?.tenantId ?? seen.caller?.tenantId ?? seen.headers?.["x-keygate-tenant-id"]).toBe(me.tenantId);
   }
 }
 

@@ -18,9 +18,10 @@ export async function call(path: string, opts: Call = {}): Promise<Response> {
   // otherwise count every test's deliberate failures against one shared address.
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `198.51.100.${Math.floor(Math.random() * 250) + 1}`);
   if (opts.key) headers.set("Authorization", `Bearer ${opts.key}`);
-  let body: string | undefined;
+  // A stream goes as it is: no Content-Length, like a chunked upload.
+  let body: string | ReadableStream | undefined;
   if (opts.body !== undefined) {
-    body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+    body = typeof opts.body === "string" || opts.body instanceof ReadableStream ? opts.body : JSON.stringify(opts.body);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
   return exports.default.fetch(new Request(BASE + path, { method: opts.method ?? (body ? "POST" : "GET"), headers, body }));

@@ -1,0 +1,113 @@
+// Forwarding to a Worker origin over RPC (a route with `service` and `rpc`): keygate calls the
+// named method of the entrypoint its service binding points at, with the client's request and a
+// typed caller (origin/rpc.ts). Only Workers of the same account can hold a binding to that
+// entrypoint, so nothing is signed or digested and the body streams through unbuffered; the
+// client's credentials and identity-shaped headers are removed all the same.
+import type { Context } from "hono";
+import type { AppEnv } from "../http/context.ts";
+import { log } from "../core/log.ts";
+import { Problem } from "../core/problem.ts";
+import type { ProxyRoute } from "../config/route-table.ts";
+import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
+
+/** The caller as the origin gets it: the same facts the signed headers carry on the HTTP path. */
+export type RpcCaller = {
+  keyId: string;
+  tenantId: string;
+  scopes: string[];
+  environment: string;
+  requestId: string;
+  route: string;
+  jobId?: string;
+  resource?: { type: string; id: string };
+};
+
+/** A service binding's stub: every name is a method of the entrypoint (a missing one rejects when called). */
+type RpcStub = Record<string, ((request: Request, caller: RpcCaller) => Promise<unknown>) | undefined>;
+
+export type RpcOptions = {
+  /** Streamed (a table route) or already read (a job route, whose idempotency hashed it). */
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null;
+  jobId?: string;
+  path?: string;
+  method?: string;
+};
+
+/** The route's body, streamed, and cut off with 413 once it passes the route's limit. */
+export function boundedBodyStream(req: Request, limit: number): { body: ReadableStream<Uint8Array> | null; exceeded: () => boolean } {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (declared > limit) throw tooLarge(limit);
+  // A declared length is what the client can send (the connection's framing holds it to it).
+  if (req.body === null || Number.isFinite(declared)) return { body: declared === 0 ? null : req.body, exceeded: () => false };
+  let size = 0;
+  let over = false;
+  const counted = req.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        if (size > limit) {
+          over = true;
+          controller.error(tooLarge(limit));
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return { body: counted, exceeded: () => over };
+}
+
+export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: RpcOptions, exceeded: () => boolean = () => false): Promise<Response> {
+  const binding = (c.env as unknown as Record<string, RpcStub | undefined>)[route.service!];
+  if (typeof binding?.[route.rpc!] !== "function") {
+    log("error", "proxy.misconfigured", { route: route.name, why: `service binding ${route.service} is missing` });
+    throw new Problem("origin-unreachable", { detail: "The origin for this route is not configured.", extensions: { gateway: true } });
+  }
+  const { key } = c.get("principal");
+  const incoming = c.get("url");
+  const path = opts.path ?? incoming.pathname;
+  const url = `https://${route.service!.toLowerCase()}.internal${path}${opts.path ? "" : incoming.search}`;
+  const request = new Request(url, { method: opts.method ?? c.req.method, headers: forwardableHeaders(c.req.raw.headers), body: opts.body });
+  const caller: RpcCaller = {
+    keyId: key.keyId,
+    tenantId: key.tenantId,
+    scopes: key.scopes,
+    environment: key.environment,
+    requestId: c.get("requestId"),
+    route: route.name,
+    ...(opts.jobId ? { jobId: opts.jobId } : {}),
+    ...(c.var.resource ? { resource: { type: c.var.resource.type, id: c.var.resource.id } } : {}),
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), route.timeoutMs)));
+  let answer: unknown;
+  try {
+    answer = await Promise.race([binding[route.rpc!]!(request, caller), timedOut]);
+  } catch (err) {
+    if (exceeded()) throw tooLarge(route.maxBodyBytes);
+    log("warn", "proxy.rpc_failed", { route: route.name, requestId: caller.requestId, error: String(err) });
+    throw new Problem("origin-unreachable", { detail: `The origin's ${route.rpc}() failed.`, extensions: { gateway: true } });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (answer === "timeout") {
+    log("warn", "proxy.origin_timeout", { route: route.name, requestId: caller.requestId });
+    throw new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } });
+  }
+  // The origin may have caught the cut-off stream and answered anyway: the client sent too much.
+  if (exceeded()) {
+    if (answer instanceof Response) await answer.body?.cancel();
+    throw tooLarge(route.maxBodyBytes);
+  }
+  if (!(answer instanceof Response)) {
+    log("error", "proxy.rpc_failed", { route: route.name, requestId: caller.requestId, error: `${route.rpc}() returned ${typeof answer}, not a Response` });
+    throw new Problem("origin-unreachable", { detail: `The origin's ${route.rpc}() did not answer with a Response.`, extensions: { gateway: true } });
+  }
+  // As on the HTTP path: any status passes, minus what would let the origin speak for the gateway.
+  return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: passableResponseHeaders(answer.headers) });
+}
+
+function tooLarge(limit: number): Problem {
+  return new Problem("payload-too-large", { detail: `This route accepts bodies of at most ${limit} bytes.` });
+}
