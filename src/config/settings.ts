@@ -48,6 +48,9 @@ export const keyRetentionMs = perValue((raw: string | undefined): number | null 
   return null;
 });
 
+/** LEGACY_RATELIMIT_HEADERS: also the X-RateLimit-Limit/Remaining/Reset trio (off by default: README "Limits"). */
+export const legacyRateLimitHeaders = (env: { LEGACY_RATELIMIT_HEADERS?: string }): boolean => env.LEGACY_RATELIMIT_HEADERS === "true";
+
 /** EXPOSE_STORE_METRICS: store-call counts in a Server-Timing header (tests and benchmarks). */
 export const exposeStoreMetrics = (env: { EXPOSE_STORE_METRICS?: string }): boolean => env.EXPOSE_STORE_METRICS === "true";
 

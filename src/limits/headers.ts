@@ -1,4 +1,6 @@
-// IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) plus the legacy X-RateLimit-* trio.
+// IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers), plus the legacy X-RateLimit-* trio
+// where the operator asks for it (LEGACY_RATELIMIT_HEADERS = "true"): three more header writes on
+// every answer, for clients written before the IETF fields.
 // For a token bucket: q = capacity, w = capacity ÷ refill (seconds to fill), r = whole tokens left.
 import { windowSeconds } from "./bucket.ts";
 import { MONTH_WINDOW_SECONDS } from "./month.ts";
@@ -9,7 +11,7 @@ import type { LimitView } from "./protocol.ts";
  * object last reported it (`tenantT` overrides its t on a refusal by it); `month` the tighter of
  * the key's and the tenant's quotas.
  */
-export function rateLimitHeaders(view: LimitView, remaining: number, burstT: number, tenantT?: number): Record<string, string> {
+export function rateLimitHeaders(view: LimitView, remaining: number, burstT: number, tenantT: number | undefined, legacy: boolean): Record<string, string> {
   const q = view.limit.capacity;
   const r = Math.max(0, Math.floor(remaining));
   const policy = [`"burst";q=${q};w=${windowSeconds(view.limit)}`];
@@ -22,11 +24,11 @@ export function rateLimitHeaders(view: LimitView, remaining: number, burstT: num
     policy.push(`"month";q=${view.quota.limit};w=${MONTH_WINDOW_SECONDS}`);
     state.push(`"month";r=${Math.max(0, view.quota.remaining)};t=${view.quota.resetSeconds}`);
   }
-  return {
-    "RateLimit-Policy": policy.join(", "),
-    RateLimit: state.join(", "),
-    "X-RateLimit-Limit": String(q),
-    "X-RateLimit-Remaining": String(r),
-    "X-RateLimit-Reset": String(burstT),
-  };
+  const fields: Record<string, string> = { "RateLimit-Policy": policy.join(", "), RateLimit: state.join(", ") };
+  if (legacy) {
+    fields["X-RateLimit-Limit"] = String(q);
+    fields["X-RateLimit-Remaining"] = String(r);
+    fields["X-RateLimit-Reset"] = String(burstT);
+  }
+  return fields;
 }

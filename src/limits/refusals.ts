@@ -39,7 +39,7 @@ export function limiterUnavailable(): Problem {
 }
 
 /** An answer of the object other than "unavailable" (handled before: it may fail open). */
-export function refusalProblem(key: KeySnapshot, decision: Refusal, scope: string | null): Problem {
+export function refusalProblem(key: KeySnapshot, decision: Refusal, scope: string | null, legacyHeaders = false): Problem {
   const cause = JSON.stringify({ keyId: key.keyId, tenantId: key.tenantId, source: "limiter", reason: decision.reason });
   switch (decision.reason) {
     case "revoked":
@@ -61,7 +61,7 @@ export function refusalProblem(key: KeySnapshot, decision: Refusal, scope: strin
     case "tenant":
     case "month": {
       const t = retryAfterSeconds(decision.retryAfterMs);
-      const headers = rateLimitHeaders(decision, decision.tokens, decision.reason === "burst" ? t : decision.nextTokenSeconds, decision.reason === "tenant" ? t : undefined);
+      const headers = rateLimitHeaders(decision, decision.tokens, decision.reason === "burst" ? t : decision.nextTokenSeconds, decision.reason === "tenant" ? t : undefined, legacyHeaders);
       const shared = decision.tenant?.limit;
       return new Problem("quota-exceeded", {
         detail:

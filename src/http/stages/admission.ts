@@ -3,6 +3,7 @@
 // fields, and notes what the request spent (the outcome stage counts it).
 import type { Context, MiddlewareHandler } from "hono";
 import { log } from "../../core/log.ts";
+import { legacyRateLimitHeaders } from "../../config/settings.ts";
 import { rateLimitHeaders } from "../../limits/headers.ts";
 import { admitRequest, type Decision, type LimiterAccess } from "../../limits/leases.ts";
 import { limiterUnavailable, refusalProblem } from "../../limits/refusals.ts";
@@ -36,11 +37,10 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
     return next();
   }
   if (!decision.ok) {
-    throw refusalProblem(key, decision, scope);
+    throw refusalProblem(key, decision, scope, legacyRateLimitHeaders(c.env));
   }
   c.set("charged", policy.cost);
   await next();
-  for (const [name, value] of Object.entries(rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds))) {
-    c.res.headers.set(name, value);
-  }
+  const fields = rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds, undefined, legacyRateLimitHeaders(c.env));
+  for (const name in fields) c.res.headers.set(name, fields[name]!);
 };

@@ -5,6 +5,7 @@
 // token left gets the 429 instead of the 404, 405 or 403, so an exhausted key cannot keep
 // generating work.
 import type { MiddlewareHandler } from "hono";
+import { legacyRateLimitHeaders } from "../../config/settings.ts";
 import { log, loggablePath } from "../../core/log.ts";
 import { problemResponse } from "../../core/problem.ts";
 import { rateLimitHeaders } from "../../limits/headers.ts";
@@ -28,11 +29,12 @@ export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   if (!decision.ok && decision.reason === "unavailable") return;
   if (!decision.ok) {
-    const problem = refusalProblem(key, decision, null);
+    const problem = refusalProblem(key, decision, null, legacyRateLimitHeaders(c.env));
     c.error = problem;
     c.res = problemResponse(problem, c.get("requestId"), loggablePath(c.get("url")));
     return;
   }
   c.set("charged", 1);
-  for (const [name, value] of Object.entries(rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds))) c.res.headers.set(name, value);
+  const fields = rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds, undefined, legacyRateLimitHeaders(c.env));
+  for (const name in fields) c.res.headers.set(name, fields[name]!);
 };

@@ -1,7 +1,9 @@
 // What a client sees: IETF RateLimit fields on every authenticated response, in valid Structured
-// Fields syntax, plus the legacy X-RateLimit-* trio.
+// Fields syntax, plus the legacy X-RateLimit-* trio where the operator turns it on.
+import { createExecutionContext, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { platformKey, tenantWithAdmin } from "../../support/gateway.ts";
+import worker from "../../../src/index.ts";
+import { BASE, platformKey, tenantWithAdmin } from "../../support/gateway.ts";
 import { call, keyWithLimit, rateLimitFields } from "../../support/limits.ts";
 
 let platform: string;
@@ -20,12 +22,28 @@ describe("rate-limit fields", () => {
     expect(state.burst!.r).toBeGreaterThanOrEqual(18);
     expect(state.burst!.r).toBeLessThanOrEqual(19);
     expect(typeof state.burst!.t).toBe("number");
-    expect(first.headers.get("x-ratelimit-limit")).toBe("20");
-    expect(Number(first.headers.get("x-ratelimit-remaining"))).toBe(state.burst!.r);
-    expect(first.headers.get("x-ratelimit-reset")).toBe(String(state.burst!.t));
+    // The legacy trio is off unless LEGACY_RATELIMIT_HEADERS says so.
+    for (const name of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"]) expect(first.headers.get(name)).toBeNull();
 
     const second = await call("/v1/permission-sets", { key: k.key });
     expect(rateLimitFields(second).state.burst!.r).toBeLessThan(state.burst!.r as number);
+  });
+
+  it("with LEGACY_RATELIMIT_HEADERS=true, the X-RateLimit-* trio says the same as the burst fields, on a 429 too", async () => {
+    const { admin } = await tenantWithAdmin(platform);
+    const k = await keyWithLimit(admin, { rateLimit: { capacity: 2, refillPerSecond: 0.01 } });
+    const legacy = { ...env, LEGACY_RATELIMIT_HEADERS: "true" } as Env;
+    const send = () => worker.fetch(new Request(BASE + "/v1/permission-sets", { headers: { Authorization: `Bearer ${k.key}`, "cf-connecting-ip": "198.51.100.31" } }), legacy, createExecutionContext());
+    const first = await send();
+    const { state } = rateLimitFields(first);
+    expect(first.headers.get("x-ratelimit-limit")).toBe("2");
+    expect(Number(first.headers.get("x-ratelimit-remaining"))).toBe(state.burst!.r);
+    expect(first.headers.get("x-ratelimit-reset")).toBe(String(state.burst!.t));
+    await send();
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(refused.headers.get("x-ratelimit-reset")).toBe(refused.headers.get("retry-after"));
   });
 
   it("add the month policy when a quota applies", async () => {
