@@ -10,6 +10,12 @@ export const REDACTED = "[redacted-key]";
 /** A WebSocket ticket (keys/ticket.ts): single use and short-lived, but a credential while it lives. */
 const TICKET_LIKE = /kgt_[0-9A-Za-z_]{8,}/g;
 export const REDACTED_TICKET = "[redacted-ticket]";
+const CREDENTIAL_LIKE_ONCE = new RegExp(`${KEY_LIKE.source}|${TICKET_LIKE.source}`);
+
+/** Whether text holds anything scrub() would replace: a key or a ticket. */
+export function containsCredentialLike(text: string): boolean {
+  return CREDENTIAL_LIKE_ONCE.test(text);
+}
 
 /** Whether text holds anything key-shaped (a URL, a header, a free-text field). */
 export function containsKeyLike(text: string): boolean {

@@ -21,6 +21,23 @@ describe("loggablePath", () => {
     expect(loggablePath(new URL("https://gw.test/v1/a%ZZ/caf%C3%A9/%FF?q=1"))).toBe("/v1/a%ZZ/café/%FF");
   });
 
+  it("a line is scrubbed wherever a key or ticket sits: top level, nested, in arrays, in an error's text", () => {
+    const lines: string[] = [];
+    const real = console.log;
+    console.log = (line: string) => void lines.push(line);
+    const ticket = "kgt_" + "Zz9_".repeat(10);
+    try {
+      log("info", "plain", { n: 1, s: "nothing here" });
+      log("info", "deep", { a: { b: [{ c: `x ${KEY} y` }] }, error: String(new Error(`bad ${ticket}`)), n: 2 });
+    } finally {
+      console.log = real;
+    }
+    expect(JSON.parse(lines[0]!)).toEqual({ level: "info", event: "plain", n: 1, s: "nothing here" });
+    expect(lines[1]).not.toContain(KEY.slice(8));
+    expect(lines[1]).not.toContain(ticket.slice(4));
+    expect(JSON.parse(lines[1]!)).toEqual({ level: "info", event: "deep", a: { b: [{ c: "x [redacted-key] y" }] }, error: "Error: bad [redacted-ticket]", n: 2 });
+  });
+
   it("a log line built from it holds no key", () => {
     const lines: string[] = [];
     const real = console.log;
