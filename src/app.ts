@@ -76,7 +76,7 @@ export const REQUEST_STAGES: readonly Stage[] = [
   { name: "charge-unadmitted", path: "/v1/*", run: chargeUnadmitted },
 ];
 
-/** Then, per route, reading the policy the route declared (c.var.route). */
+/** Then, per route, reading the policy the route declared (c.get("route")). */
 export const ROUTE_STAGES: readonly Stage[] = [
   // The route's scope, from the key's cached copy (a refusal is charged one token above).
   { name: "scope", path: "", run: requireScope },
@@ -153,7 +153,7 @@ export function createApp() {
       // The client gets an opaque 500 with the request id; the log gets the cause (scrubbed).
       log("error", "unhandled", { requestId: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined });
     }
-    return problemResponse(problem, c.get("requestId"), loggablePath(c.var.url ?? new URL(c.req.url)));
+    return problemResponse(problem, c.get("requestId"), loggablePath(c.get("url") ?? new URL(c.req.url)));
   });
 
   return app;

@@ -57,7 +57,8 @@ export const selfRoutes: Endpoint[] = [
   endpoint(me, async (c) => {
     const { operator, key: caller } = c.get("principal");
     const tenant = await c.get("stores").db.select().from(tenants).where(eq(tenants.id, caller.tenantId)).get();
-    const session = c.var.session ? { expiresAt: new Date(c.var.session.expiresAt).toISOString() } : null;
+    const signedIn = c.get("session");
+    const session = signedIn ? { expiresAt: new Date(signedIn.expiresAt).toISOString() } : null;
     if (operator) {
       return c.json({ key: null, tenant: tenantView(tenant!), operator: { email: operator.email, role: operator.role, tenantId: operator.tenantId }, session }, 200);
     }

@@ -50,7 +50,7 @@ export function fromAnotherSite(c: Context<AppEnv>): boolean {
   const site = c.req.header("sec-fetch-site");
   if (site !== undefined) return site !== "same-origin" && site !== "none";
   const origin = c.req.header("origin");
-  return origin !== undefined && origin !== (c.var.url ?? new URL(c.req.url)).origin;
+  return origin !== undefined && origin !== (c.get("url") ?? new URL(c.req.url)).origin;
 }
 
 /** A state-changing request a person's browser sends from another site is refused, whatever credential it carries. */

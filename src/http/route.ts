@@ -1,6 +1,6 @@
 // How a feature declares a route: its OpenAPI description and its policy (who may call it, what it
 // costs, what body it takes). Features only declare; src/app.ts mounts every route behind the same
-// stages, which read the policy from the context (c.var.route).
+// stages, which read the policy from the context (c.get("route")).
 import { createRoute, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { RouteAccess } from "../keys/scopes.ts";

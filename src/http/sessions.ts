@@ -35,7 +35,7 @@ function randomToken(): string {
 
 const canSignIn = (scopes: readonly string[]) => isPlatform(scopes) || grants(scopes, "admin");
 
-const sessionToken = (c: Context<AppEnv>) => getCookie(c, cookieName(c.var.url ?? new URL(c.req.url)));
+const sessionToken = (c: Context<AppEnv>) => getCookie(c, cookieName(c.get("url") ?? new URL(c.req.url)));
 
 /** Verifies an admin or platform key and opens a session; returns the Set-Cookie value. */
 export async function openKeySession(c: Context<AppEnv>, presented: string): Promise<{ cookie: string }> {
@@ -62,7 +62,7 @@ export async function openKeySession(c: Context<AppEnv>, presented: string): Pro
     stores.db.insert(consoleSessions).values({ id: await hashKey(token), keyId: key.keyId, keyHash: key.hash, csrf: randomToken(), createdAt: now, expiresAt: ends }),
     auditInsert(c, stores.db, { tenantId: key.tenantId, action: "console.sign_in", targetType: "key", targetId: key.keyId }, now),
   ]);
-  return { cookie: cookie(c.var.url, token, Math.floor((ends - now) / 1000)) };
+  return { cookie: cookie(c.get("url"), token, Math.floor((ends - now) / 1000)) };
 }
 
 /** Ends the caller's session server-side; returns the Set-Cookie value that clears it. */
@@ -72,7 +72,7 @@ export async function closeSession(c: Context<AppEnv>): Promise<{ cookie: string
     const { db } = c.get("stores");
     await db.update(consoleSessions).set({ endedAt: Date.now() }).where(and(eq(consoleSessions.id, await hashKey(token)), isNull(consoleSessions.endedAt)));
   }
-  return { cookie: cookie(c.var.url, "", 0) };
+  return { cookie: cookie(c.get("url"), "", 0) };
 }
 
 /** Whether the request carries a session cookie at all (a credential to check, whether or not its session is still open). */

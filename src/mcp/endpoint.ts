@@ -86,12 +86,12 @@ export type McpApp = Dispatch & { routes: readonly CodeRoute[] };
 export function mcpRoutes(app: McpApp): Endpoint[] {
   return [
     endpoint(route, async (c) => {
-      if (c.var.principal.operator || c.var.session) {
+      if (c.get("principal").operator || c.get("session")) {
         throw new Problem("api-key-required", { detail: "MCP takes an API key (Authorization: Bearer <key>); a person's sign-in reaches the admin API only." });
       }
       const foreign = foreignCaller(c.req.raw.headers, c.get("url"), c.env);
       if (foreign) throw foreign;
-      const tools = visibleTools(servableTools(routeTable(c.env), app.routes), c.var.principal.key);
+      const tools = visibleTools(servableTools(routeTable(c.env), app.routes), c.get("principal").key);
       const message = c.req.valid("json");
       const { response, current } = await serveMcp(app, c, tools, message);
       if (response.status < 400) return response;

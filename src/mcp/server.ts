@@ -53,7 +53,7 @@ export async function serveMcp(app: Dispatch, c: Context<AppEnv>, tools: readonl
       await server.close();
     }
   }
-  const { keyId, scopes } = c.var.principal.key;
+  const { keyId, scopes } = c.get("principal").key;
   const response = await modern.fetch(c.req.raw, { parsedBody: body, authInfo: { token: "", clientId: keyId, scopes: [...scopes], extra: { build } } });
   return { response, current: true };
 }

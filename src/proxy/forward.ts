@@ -55,7 +55,7 @@ export async function signedCall(c: Context<AppEnv>, route: ProxyRoute, opts: Fo
   headers.set("x-keygate-environment", key.environment);
   if (opts.jobId) headers.set("x-keygate-job-id", opts.jobId);
   // Set by the route match only for a valid id; a client's own X-Keygate-Resource was dropped above.
-  const resource = c.var.resource;
+  const resource = c.get("resource");
   if (resource) headers.set(RESOURCE_HEADER, `${resource.type}=${resource.id}`);
   if (opts.body) headers.set("content-digest", await contentDigest(opts.body));
 

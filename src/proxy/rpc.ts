@@ -68,6 +68,7 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
   const path = opts.path ?? incoming.pathname;
   const url = `https://${route.service!.toLowerCase()}.internal${path}${opts.path ? "" : incoming.search}`;
   const request = new Request(url, { method: opts.method ?? c.req.method, headers: forwardableHeaders(c.req.raw.headers), body: opts.body });
+  const resource = c.get("resource");
   const caller: RpcCaller = {
     keyId: key.keyId,
     tenantId: key.tenantId,
@@ -76,7 +77,7 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
     requestId: c.get("requestId"),
     route: route.name,
     ...(opts.jobId ? { jobId: opts.jobId } : {}),
-    ...(c.var.resource ? { resource: { type: c.var.resource.type, id: c.var.resource.id } } : {}),
+    ...(resource ? { resource: { type: resource.type, id: resource.id } } : {}),
   };
 
   let timer: ReturnType<typeof setTimeout> | undefined;

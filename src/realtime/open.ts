@@ -70,7 +70,7 @@ function messageAdmission(c: Context<AppEnv>, route: ProxyRoute): (bytes: number
   const stores = c.get("stores");
   const defer = c.get("defer");
   const { hash } = c.get("principal").key;
-  const where = { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.var.resource ?? null };
+  const where = { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.get("resource") ?? null };
   return async () => {
     let principal: Principal;
     try {

@@ -58,7 +58,7 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
   } else if (route.mcp && toolCallOf(c.req.raw) === route.mcp.name) {
     // A tool call touches its tool: the key's `mcp_tool` rules are checked again at admission, by
     // the lease or the key's object, and the origin learns, signed, which tool called it. Usage
-    // and the access log name the tool (c.var.tool).
+    // and the access log name the tool (c.get("tool")).
     c.set("tool", route.mcp.name);
     c.set("resource", { type: TOOL_RESOURCE, id: route.mcp.name });
   }
@@ -67,8 +67,8 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /** The handler: a WebSocket relayed, a Worker origin called over RPC, or the body read within the route's limit, then forwarded or made a job. */
 export async function forwardTableRoute(c: Context<AppEnv>): Promise<Response> {
-  const route = matched.get(c.var.route)!;
-  if (route.resource && !c.var.resource) {
+  const route = matched.get(c.get("route"))!;
+  if (route.resource && !c.get("resource")) {
     throw new Problem("bad-request", {
       detail: `The path does not name a valid ${route.resource.type} id: 1 to 128 of A-Z a-z 0-9 . _ : ~ @ - (percent-encoded or not).`,
     });

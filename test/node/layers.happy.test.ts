@@ -54,6 +54,13 @@ describe("src/ layers", () => {
     expect(long).toEqual([]);
   });
 
+  // Hono's c.var builds a fresh object from every variable on each read; the stages read a dozen
+  // of them per request. c.get() is a Map lookup.
+  it("stages read context variables with c.get(), never c.var", () => {
+    const users = files.filter((f) => /\bc\.var\b/.test(readFileSync(f, "utf8")));
+    expect(users.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+
   it("features never import the route assembly", () => {
     const assembly = files.filter((f) => ["app.ts", "index.ts"].includes(path.relative(SRC, f)));
     const importers = files.filter((f) => !assembly.includes(f) && imports(f).some((t) => assembly.includes(t)));

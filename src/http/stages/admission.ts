@@ -17,17 +17,17 @@ export function limiterAccess(c: Context<AppEnv>): LimiterAccess {
 }
 
 export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const policy = c.var.route;
+  const policy = c.get("route");
   if (policy.access === "public") return next();
   c.set("admitted", true);
   // A person is not metered: operators have no key object, and the admin API is theirs to run.
-  if (c.var.principal.operator) return next();
+  if (c.get("principal").operator) return next();
   const scope = policy.access === "authenticated" ? null : policy.access;
   const { key, tenant } = c.get("principal");
 
   let decision: Decision;
   try {
-    decision = await admitRequest(limiterAccess(c), key, tenant, scope, policy.cost, { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.var.resource ?? null });
+    decision = await admitRequest(limiterAccess(c), key, tenant, scope, policy.cost, { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.get("resource") ?? null });
   } catch (err) {
     log("error", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
     decision = { ok: false, reason: "unavailable" };

@@ -48,7 +48,7 @@ export function refuseDuplicateMembers(text: string): void {
 }
 
 export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const policy = c.var.route.body;
+  const policy = c.get("route").body;
   if (policy.kind === "none") return next();
   const body = requestBody(c.req.raw.headers);
   if (policy.kind === "json") {

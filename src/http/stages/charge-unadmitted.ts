@@ -16,8 +16,8 @@ import { limiterAccess } from "./admission.ts";
 
 export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  const principal = c.var.principal;
-  if (!principal || c.var.admitted || principal.operator) return;
+  const principal = c.get("principal");
+  if (!principal || c.get("admitted") || principal.operator) return;
   const { key, tenant } = principal;
   let decision: Decision;
   try {

@@ -21,23 +21,23 @@ export const recordOutcome: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
   await next();
   // A person's admin requests are not API traffic: they have no key to count against.
-  if (c.var.principal?.operator) return;
-  const key = c.var.principal?.key ?? c.var.refusedKey;
+  if (c.get("principal")?.operator) return;
+  const key = c.get("principal")?.key ?? c.get("refusedKey");
   // A CORS preflight, answered before authentication, is no API request.
   if (!key && !c.error && c.req.method === "OPTIONS") return;
   const at = Date.now();
   const outcome = outcomeOf(c.res.status, c.error instanceof Problem ? c.error : undefined);
   const latencyMs = at - started;
   // An MCP tool call counts under its route, named for its tool: "MCP:query /v1/query".
-  const tool = c.var.tool;
+  const tool = c.get("tool");
   const sample: Sample = {
     at,
     // Refused at authentication, a request was never matched to a route, whether its key is known or not.
-    route: c.var.principal ? `${tool ? `MCP:${tool}` : c.req.method} ${c.var.route?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
+    route: c.get("principal") ? `${tool ? `MCP:${tool}` : c.req.method} ${c.get("route")?.usageName ?? "(no route)"}` : UNAUTHENTICATED_ROUTE,
     outcome,
     status: c.res.status,
     latencyMs,
-    cost: c.var.charged ?? 0,
+    cost: c.get("charged") ?? 0,
   };
   const stores = c.get("stores");
   const defer = c.get("defer");

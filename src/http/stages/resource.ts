@@ -8,7 +8,7 @@ import { insufficientResource } from "../../limits/refusals.ts";
 import type { AppEnv } from "../context.ts";
 
 export const checkResource: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const ref = c.var.resource;
+  const ref = c.get("resource");
   if (ref) {
     const { key } = c.get("principal");
     if (!resourceAllowed(currentRules(key).resources, ref)) {

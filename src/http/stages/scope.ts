@@ -7,9 +7,9 @@ import { grants } from "../../keys/scopes.ts";
 import type { AppEnv } from "../context.ts";
 
 export const requireScope: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { access, body } = c.var.route;
+  const { access, body } = c.get("route");
   // Forwarded routes act for a key and sign its identity for the origin: a person has neither.
-  if (body.kind === "forwarded" && (c.var.principal.operator || c.var.session)) {
+  if (body.kind === "forwarded" && (c.get("principal").operator || c.get("session"))) {
     throw new Problem("api-key-required", { detail: "Forwarded routes take an API key (Authorization: Bearer <key>); console sessions and Access sign-in reach the admin API only." });
   }
   if (access !== "public" && access !== "authenticated") {
