@@ -126,6 +126,8 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   EXPOSE_STORE_METRICS: "true",
+                  // Every request's access-log line: tests read them (production samples successes).
+                  ACCESS_LOG_SUCCESS_SAMPLE: "1",
                   ENVIRONMENT: "test",
                   SIGNING_KEY: process.env.KG_TEST_SIGNING_KEY!,
                   ORIGIN_INGEST_URL: echo,

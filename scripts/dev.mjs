@@ -197,6 +197,8 @@ if (option("ip") === undefined) args.push("--ip", ip);
 for (const name of DEMO_ORIGINS) if (demo && !hasVar(name)) args.push("--var", `${name}:${demoUrl}`);
 // wrangler.toml says "production" (the safe default for a deploy); locally, webhooks may go to 127.0.0.1.
 if (!hasVar("ENVIRONMENT")) args.push("--var", "ENVIRONMENT:development");
+// Locally every request's access-log line is worth seeing; production logs failures and a sample.
+if (!hasVar("ACCESS_LOG_SUCCESS_SAMPLE")) args.push("--var", "ACCESS_LOG_SUCCESS_SAMPLE:1");
 // wrangler dev prints every request's raw URL, and a request keygate refuses for a key in its
 // URL still has it there: its output passes through the same redaction as keygate's own logs.
 const child = spawn(process.execPath, [wranglerBin(), ...args, ...extra], {

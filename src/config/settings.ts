@@ -48,6 +48,19 @@ export const keyRetentionMs = perValue((raw: string | undefined): number | null 
   return null;
 });
 
+/**
+ * ACCESS_LOG_SUCCESS_SAMPLE: the share of answered requests below 400 that get an access-log line
+ * (0 to 1; refusals and errors always do). Unset or unreadable: every one, and the log says why
+ * once per value. README "Performance" explains the shipped 0.01.
+ */
+export const accessLogSuccessSample = perValue((raw: string | undefined): number => {
+  if (raw === undefined || raw.trim() === "") return 1;
+  const n = Number(raw);
+  if (raw.trim() !== "" && Number.isFinite(n) && n >= 0 && n <= 1) return n;
+  log("warn", "config.invalid", { setting: "ACCESS_LOG_SUCCESS_SAMPLE", value: raw, using: 1 });
+  return 1;
+});
+
 /** LEGACY_RATELIMIT_HEADERS: also the X-RateLimit-Limit/Remaining/Reset trio (off by default: README "Limits"). */
 export const legacyRateLimitHeaders = (env: { LEGACY_RATELIMIT_HEADERS?: string }): boolean => env.LEGACY_RATELIMIT_HEADERS === "true";
 

@@ -1,9 +1,10 @@
 // Stage: open the request's metered stores and deferred-work list, and write one structured
-// access-log line per request once its background work is done.
+// access-log line per request once its background work is done: for every refusal and error, and
+// for the share of the rest that ACCESS_LOG_SUCCESS_SAMPLE asks for (analytics counts them all).
 import type { MiddlewareHandler } from "hono";
 import { log, loggablePath } from "../../core/log.ts";
 import { Problem } from "../../core/problem.ts";
-import { exposeStoreMetrics } from "../../config/settings.ts";
+import { accessLogSuccessSample, exposeStoreMetrics } from "../../config/settings.ts";
 import { openStores } from "../../db/client.ts";
 import type { AppEnv } from "../context.ts";
 
@@ -21,13 +22,18 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   c.res.headers.set("X-Request-Id", c.get("requestId"));
   if (exposeStoreMetrics(c.env)) c.res.headers.set("Server-Timing", stores.meter.serverTiming());
-  const principal = c.var.principal;
+  const status = c.res.status;
+  if (status < 400) {
+    const share = accessLogSuccessSample(c.env.ACCESS_LOG_SUCCESS_SAMPLE);
+    if (share < 1 && Math.random() >= share) return;
+  }
+  const principal = c.get("principal");
   const problem = c.error instanceof Problem ? c.error : undefined;
   const line = {
     requestId: c.get("requestId"),
     method: c.req.method,
     path: loggablePath(url),
-    status: c.res.status,
+    status,
     ms: Date.now() - started,
     keyId: principal?.key.keyId,
     tenantId: principal?.key.tenantId,
@@ -35,12 +41,12 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     cause: problem?.options.cause,
     ip: c.req.header("cf-connecting-ip"),
     // The MCP tool this request is a call of (its /v1/mcp exchange has a line of its own, same requestId).
-    tool: c.var.tool,
+    tool: c.get("tool"),
   };
   // Logged once the background work is done, so the store counts include cache fills.
   c.executionCtx.waitUntil(
     Promise.allSettled(deferred).then(() =>
-      log(c.res.status >= 500 ? "error" : "info", "request", { ...line, stores: stores.meter.toJSON() }),
+      log(status >= 500 ? "error" : "info", "request", { ...line, stores: stores.meter.toJSON() }),
     ),
   );
 };
