@@ -85,14 +85,20 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
   const { url, send, method, headers } = await signedCall(c, route, opts);
   const requestId = c.get("requestId");
   let response: Response;
+  // timeoutMs bounds the wait for the origin's answer (its status and headers), not a long body
+  // streaming back: the timer ends as soon as the answer starts, rather than outliving it.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${route.timeoutMs} ms`, "TimeoutError")), route.timeoutMs);
   try {
-    response = await send(new Request(url, { method, headers, body: opts.body, signal: AbortSignal.timeout(route.timeoutMs), redirect: "manual" }));
+    response = await send(new Request(url, { method, headers, body: opts.body, signal: abort.signal, redirect: "manual" }));
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
     log("warn", timedOut ? "proxy.origin_timeout" : "proxy.origin_unreachable", { route: route.name, requestId, error: String(err) });
     throw timedOut
       ? new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } })
       : new Problem("origin-unreachable", { detail: "The origin could not be reached.", extensions: { gateway: true } });
+  } finally {
+    clearTimeout(timer);
   }
   // Passed through unchanged (any status); keygate adds only its own fields afterwards (the
   // pipeline sets X-Request-Id on every response, over any the origin sent).

@@ -5,6 +5,7 @@
 //   /v1/echo/cors        answers with CORS and Set-Cookie headers of its own
 //   /v1/echo/status/NNN  answers with status NNN
 //   /v1/echo/stream      streams its answer in chunks
+//   /v1/echo/slow/stream answers at once, then streams for 500 ms (past the slow route's 300 ms timeout)
 //   /v1/echo/reset       sends headers and part of a body, then destroys the socket
 //   /v1/ingest           202 accepted (/v1/ingest/refuse: 422)
 //   /v1/jobs/{id}/cancel 200
@@ -66,11 +67,11 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
       res.end(echo);
       return;
     }
-    if (path === "/v1/echo/stream") {
+    if (path === "/v1/echo/stream" || path === "/v1/echo/slow/stream") {
       res.writeHead(200, { "content-type": "text/plain", "x-origin": "echo" });
       for (let i = 0; i < 5; i++) {
         res.write(`chunk ${i}\n`);
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, path === "/v1/echo/stream" ? 20 : 100));
       }
       res.end();
       return;

@@ -32,6 +32,12 @@ describe("origin failures", () => {
     expect(Date.now() - started).toBeLessThan(2500);
   });
 
+  it("timeoutMs bounds the wait for the answer, not a body that streams past it", async () => {
+    const res = await call("/v1/echo/slow/stream", { key: client.key });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
+  });
+
   it("origin resetting mid-body: the client's stream errors, the gateway does not crash", async () => {
     const res = await call("/v1/echo/reset", { key: client.key });
     expect(res.status).toBe(200);
