@@ -8,7 +8,7 @@ import type { AppEnv } from "../http/context.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
-import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
+import { dropUnpassableResponseHeaders, forwardableHeaders } from "./headers.ts";
 
 /** The caller as the origin gets it: the same facts the signed headers carry on the HTTP path. */
 export type RpcCaller = {
@@ -106,7 +106,9 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
     throw new Problem("origin-unreachable", { detail: `The origin's ${route.rpc}() did not answer with a Response.`, extensions: { gateway: true } });
   }
   // As on the HTTP path: any status passes, minus what would let the origin speak for the gateway.
-  return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: passableResponseHeaders(answer.headers) });
+  // A Response that came over RPC is this isolate's own, its headers changeable: no copy needed.
+  dropUnpassableResponseHeaders(answer.headers);
+  return answer;
 }
 
 function tooLarge(limit: number): Problem {

@@ -40,11 +40,11 @@ describe("what a Worker origin over RPC receives", () => {
     expect(res.status).toBe(413);
   });
 
-  it("the origin cannot set cookies or CORS on the gateway's domain", async () => {
+  it("the origin cannot set cookies or CORS on the gateway's domain, nor hop-by-hop fields", async () => {
     const res = await call("/v1/rpc/teapot", { key: client.key });
     expect(res.status).toBe(418);
-    expect(res.headers.get("set-cookie")).toBeNull();
-    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    for (const name of ["set-cookie", "access-control-allow-origin", "keep-alive", "connection", "x-hop"]) expect(res.headers.get(name), name).toBeNull();
+    expect(res.headers.get("x-origin")).toBe("rpc");
   });
 });
 

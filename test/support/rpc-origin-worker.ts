@@ -12,7 +12,7 @@ export class TestRpcOrigin extends KeygateEntrypoint {
     if (last === "throw") throw new Error("the origin's handler failed on purpose");
     if (url.pathname === "/v1/rpc-ingest" && !caller.jobId?.startsWith("job_")) return Response.json({ error: "no job id" }, { status: 400 });
     if (last === "not-a-response") return { status: 200 } as unknown as Response;
-    if (last === "teapot") return Response.json({ short: "and stout" }, { status: 418, headers: { "set-cookie": "origin=1", "access-control-allow-origin": "*", "x-origin": "rpc" } });
+    if (last === "teapot") return Response.json({ short: "and stout" }, { status: 418, headers: { "set-cookie": "origin=1", "access-control-allow-origin": "*", "x-origin": "rpc", "keep-alive": "timeout=5", connection: "x-hop", "x-hop": "1" } });
     let body = "";
     let bodyError: string | null = null;
     try {
