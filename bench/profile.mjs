@@ -8,21 +8,35 @@
 //   node bench/profile.mjs [seconds] [scenario]     scenario: hot (default) | blocked | passthrough
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { runWrk } from "./lib/load.mjs";
-import { compose } from "./lib/patches.mjs";
-import { setupData } from "./lib/setup.mjs";
-import { BENCH, BUILD, buildAll, startOrigin, startWorkers } from "./lib/stack.mjs";
+import { preflight } from "./lib/preflight.mjs";
+
+await preflight({ again: "node bench/profile.mjs" });
+const { run, say } = await import("./lib/lifecycle.mjs");
+const { runWrk } = await import("./lib/load.mjs");
+const { compose } = await import("./lib/patches.mjs");
+const { setupData } = await import("./lib/setup.mjs");
+const { BENCH, BUILD, buildAll, startOrigin, startWorkers } = await import("./lib/stack.mjs");
 
 const seconds = Number(process.argv[2] ?? 5);
 const scenario = process.argv[3] ?? "hot";
 const BIG = { capacity: 1_000_000, refillPerSecond: 100_000 };
 
-await buildAll();
-// ABLATE=no-log+no-signature: profile the bundle with those patches (bench/lib/patches.mjs) applied.
-if (process.env.ABLATE) writeFileSync(`${BUILD}/keygate/index.js`, compose(process.env.ABLATE)(readFileSync(`${BUILD}/keygate/index.js`, "utf8")));
-const origin = await startOrigin();
-const stack = await startWorkers({ originUrl: origin.url, inspectorPort: 0 });
-try {
+run(
+  async () => {
+    say("building the bundle (wrangler deploy --dry-run)");
+    await buildAll();
+    // ABLATE=no-log+no-signature: profile the bundle with those patches (bench/lib/patches.mjs) applied.
+    if (process.env.ABLATE) writeFileSync(`${BUILD}/keygate/index.js`, compose(process.env.ABLATE)(readFileSync(`${BUILD}/keygate/index.js`, "utf8")));
+    // Both are stopped however this ends (lib/lifecycle.mjs).
+    const origin = await startOrigin();
+    const stack = await startWorkers({ originUrl: origin.url, inspectorPort: 0 });
+    say(`profiling ${scenario} for ${seconds} s`);
+    await profile(origin, stack);
+  },
+  { name: "profile", watchdogS: 120 + seconds },
+);
+
+async function profile(origin, stack) {
   const { createKey } = await setupData(stack.mf, stack.urls.keygate, BIG);
   const hot = await createKey("hot", BIG);
   const worker = scenario === "passthrough" ? "passthrough" : "keygate";
@@ -86,7 +100,4 @@ try {
     console.log(`${((count / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
   }
   console.log(`full profile: ${path.relative(process.cwd(), file)}`);
-} finally {
-  await stack.mf.dispose();
-  origin.child.kill();
 }
