@@ -1,23 +1,33 @@
 #!/usr/bin/env node
-// npm run bench        the full benchmark (about 4½ minutes): writes bench/results/latest.{md,json}
+// npm run bench        the full benchmark (about 6 minutes): writes bench/results/latest.{md,json}
 // npm run bench:smoke  the same steps for about a second each (CI): bench/results/smoke.{md,json}
 //
 // keygate's own bundle (wrangler deploy --dry-run) and a bare pass-through Worker, served by one
 // workerd process (Miniflare, direct loopback sockets) with real local D1, KV, SQLite-backed
 // Durable Objects and the AUTH_FAILURES rate-limiting binding, in front of a Node origin in its own
-// process; wrk -t1 as the load generator for every throughput scenario. See README "Performance"
-// for what each number means. Exits 1 if an invariant breaks (over-admission, wrong statuses,
-// socket errors, store reads on the hot path); the throughput targets are reported, not enforced.
+// process; wrk -t1 as the load generator for every throughput scenario. Peers of keygate in the
+// same run: the naive seed design (bench/workers/naive.ts) and, over a service binding to a Worker
+// origin, keygate's RPC route against a bare pass-through (bench/workers/rpc-*.ts). See README
+// "Performance" for what each number means. Exits 1 if an invariant breaks (over-admission, wrong
+// statuses, socket errors, store reads on the hot path); the targets are reported, not enforced.
+// Stops at once with one line if wrk or npm install is missing (lib/preflight.mjs); leaves no
+// process behind however it ends (lib/lifecycle.mjs).
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, readlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { perRequest, runWrk, waitForQuiet } from "./lib/load.mjs";
-import { BENCH, BUILD, buildAll, EDGE_VARIANTS, edgeName, ROOT, startOrigin, startWorkers } from "./lib/stack.mjs";
-import { renderMarkdown, summarize } from "./lib/report.mjs";
-import { setupData } from "./lib/setup.mjs";
+import { preflight } from "./lib/preflight.mjs";
 
 const smoke = process.argv.includes("--smoke");
+// Before anything is built or started: npm install done, wrk installed, Node 22 (else one line, exit 1).
+await preflight({ again: smoke ? "npm run bench:smoke" : "npm run bench" });
+const { failpoint, run: runMain, say } = await import("./lib/lifecycle.mjs");
+const { measureAccuracy, warmByFetch: warmByFetchAs } = await import("./lib/accuracy.mjs");
+const { perRequest, runWrk, waitForIdle, waitForQuiet } = await import("./lib/load.mjs");
+const { BENCH, BUILD, buildAll, EDGE_VARIANTS, edgeName, ROOT, rpcSupported, startOrigin, startWorkers } = await import("./lib/stack.mjs");
+const { renderMarkdown, summarize } = await import("./lib/report.mjs");
+const { setupData, setupNaive } = await import("./lib/setup.mjs");
+
 const P = smoke
   ? { mode: "smoke", rounds: 1, connections: 32, warmS: 0, measureS: 1, sampleS: 0, longSampleS: 0, edgeWarmS: 0, edgeS: 1, accuracyS: 1.5, accuracyClients: 32, quietBudgetS: 0 }
   : { mode: "full", rounds: 3, connections: 32, warmS: 1, measureS: 4, sampleS: 2, longSampleS: 11, edgeWarmS: 1, edgeS: 7, accuracyS: 5, accuracyClients: 64, quietBudgetS: 30 };
@@ -45,7 +55,6 @@ const SHARED_KEYS = 4;
 /** Client IPs: valid-key traffic, and one each for the one-IP floods (whose IP the failure filter blocks). */
 const CLIENT_IP = "198.51.100.7";
 const FLOOD_IP = { unknown: "203.0.113.40", malformed: "203.0.113.50" };
-const BODY = '{"sql":"select 1"}';
 /** Another process using more than this many cores during a warm-up makes the bench wait for quiet. */
 const BUSY_CORES = 0.3;
 /**
@@ -54,59 +63,30 @@ const BUSY_CORES = 0.3;
  */
 const hotKvReadsAllowed = (seconds, connections) => 2 * connections * (Math.floor(seconds / 10) + 1);
 
-let phase = "starting";
-const say = (line) => {
-  phase = line;
-  process.stderr.write(`[bench] ${line}\n`);
-};
-const cleanups = [];
-/** Pids this run started (workerd, the origin): killed outright if a graceful stop hangs. */
-const ownPids = [];
-async function cleanup() {
-  const graceful = (async () => {
-    while (cleanups.length) {
-      try {
-        await cleanups.pop()();
-      } catch {}
-    }
-  })();
-  const done = await Promise.race([graceful.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
-  if (done) return;
-  for (const { pid, comm } of ownPids) {
-    try {
-      // Only if it is still the process we started (same pid, same command name).
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm) process.kill(pid, "SIGKILL");
-    } catch {}
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => void cleanup().finally(() => process.exit(130)));
-}
 // A benchmark that hangs is worse than one that fails: give up after this long.
-const WATCHDOG_S = smoke ? 240 : 540;
-setTimeout(() => {
-  process.stderr.write(`[bench] gave up after ${WATCHDOG_S} s, during: ${phase}\n`);
-  void cleanup().finally(() => process.exit(1));
-}, WATCHDOG_S * 1000).unref();
+const WATCHDOG_S = Number(process.env.BENCH_WATCHDOG_S) || (smoke ? 300 : 720);
 
 async function main() {
   const started = Date.now();
   say(`${P.mode} run: building the bundle (wrangler deploy --dry-run) and the bench Workers`);
   const { bundleSize } = await buildAll();
+  // The RPC rows need RPC routes in keygate's route table (src/config/route-table.ts).
+  const rpc = await rpcSupported();
+  if (!rpc) say("keygate's route table takes no rpc routes (src/config/route-table.ts): the RPC rows are skipped");
 
+  // Both are stopped however the run ends (lib/lifecycle.mjs).
   const origin = await startOrigin();
-  cleanups.push(async () => origin.child.kill("SIGTERM"));
-  const stack = await startWorkers({ originUrl: origin.url });
-  cleanups.push(() => stack.mf.dispose());
+  const stack = await startWorkers({ originUrl: origin.url, rpc });
   const { mf, urls } = stack;
   const pids = { workerd: stack.workerdPids, origin: origin.pid };
-  ownPids.push(...stack.workerdPids.map((pid) => ({ pid, comm: "workerd" })), { pid: origin.pid, comm: "node" });
   say(`workerd pid ${pids.workerd.join(",")}, origin pid ${origin.pid}; keygate on ${urls.keygate}, pass-through on ${urls.passthrough}`);
 
   // ---- data: schema, a platform key, a tenant, the keys each scenario uses ----
   const { db, api, createKey, inBatches } = await setupData(mf, urls.keygate, BIG_BUCKET);
   const { generateKey, parseKey } = await import("../src/keys/format.ts");
   const hot = await createKey("hot", BIG_BUCKET);
+  await setupNaive(mf, [{ ...hot, bucket: BIG_BUCKET }]);
+  failpoint("setup");
   const tiny = await createKey("tiny", { capacity: 1, refillPerSecond: 0.001 });
   const edgeKeys = await inBatches([...Array(EDGE.keys).keys()], 8, (i) => createKey(`edge-${i}`, BIG_BUCKET));
   const accuracyKeys = await inBatches(ACCURACY_BUCKETS, 4, async (b) => ({ ...b, keys: [(await createKey(`accuracy-${b.capacity}`, b)).key] }));
@@ -170,6 +150,20 @@ async function main() {
     { id: "d'", label: "(d') unknown well-formed keys, one client IP", worker: "keygate", env: () => ({ ...oneIpSlice, BENCH_IP: FLOOD_IP.unknown }), expect: ["401", "429"], long: true },
     { id: "e", label: "(e) malformed keys, a new client IP per request", worker: "keygate", env: () => ({ BENCH_KEY: malformed, BENCH_IP: "distinct" }), expect: ["401"] },
     { id: "e'", label: "(e') malformed keys, one client IP", worker: "keygate", env: () => ({ BENCH_KEY: malformed, BENCH_IP: FLOOD_IP.malformed }), expect: ["401", "429"], long: true },
+    // The naive seed design (bench/workers/naive.ts), the same hot key: what keygate's design buys.
+    { id: "n", label: "(n) naive seed design: KV read + object call + D1 write per request", worker: "naive", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key },
+    // A Worker origin over a service binding: keygate's RPC route against a bare pass-through calling the same entrypoint method.
+    ...(rpc
+      ? [
+          { id: "a-rpc", label: "(a-rpc) bare pass-through over the same service binding (RPC)", worker: "rpc-passthrough", path: "/v1/rpc", env: () => ({}), expect: ["200"], strict: true },
+          { id: "b-rpc", label: "(b-rpc) keygate hot path to a Worker origin over RPC", worker: "keygate", path: "/v1/rpc", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key },
+        ]
+      : []),
+  ];
+  /** Unsaturated: one connection, no think time (wrk -t1 -c1), for the added latency of the hot path. */
+  const unsaturated = [
+    { id: "a-c1", label: "(a) bare pass-through Worker, 1 connection", worker: "passthrough", env: () => ({}), connections: 1, unsaturated: true },
+    { id: "b-c1", label: "(b) keygate hot path, 1 connection", worker: "keygate", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key, connections: 1, unsaturated: true },
   ];
   const mfScenarios = [
     { id: "a-mf", label: "(a) pass-through, outbound through Miniflare's interceptor", worker: "passthrough-mf", env: () => ({}) },
@@ -184,39 +178,47 @@ async function main() {
   /** Warm-up, and if someone else was busy meanwhile, wait (within budget) for the machine to calm down. */
   const warm = async (s, url, seconds = P.warmS) => {
     if (!seconds) return warmByFetch(url, s.warmKey ?? null, 20);
-    const run = await runWrk({ url, seconds, connections: P.connections, env: { ...base, ...s.env("warm") }, pids });
+    const connections = s.connections ?? P.connections;
+    const env = { ...base, BENCH_PATH: s.path ?? base.BENCH_PATH, ...s.env("warm") };
+    const run = await runWrk({ url, seconds, connections, env, pids });
     if (run.cpu.otherCores > BUSY_CORES && quietBudgetMs > 0) {
       const w = await waitForQuiet(pids, { cores: BUSY_CORES, maxMs: Math.min(5_000, quietBudgetMs) });
       quietBudgetMs -= w.waitedMs;
       waits.push({ before: s.id, busyCores: run.cpu.otherCores, ...w });
       say(`${s.id}: others used ${run.cpu.otherCores.toFixed(2)} cores during warm-up; waited ${(w.waitedMs / 1000).toFixed(1)} s (now ${w.otherCores.toFixed(2)})`);
-      await runWrk({ url, seconds, connections: P.connections, env: { ...base, ...s.env("warm") }, pids });
+      await runWrk({ url, seconds, connections, env, pids });
     }
   };
 
   const measure = async (s) => {
-    const url = `${urls[s.worker]}/v1/query`;
+    const url = `${urls[s.worker]}${s.path ?? base.BENCH_PATH}`;
+    // One request in flight: let workerd finish what the scenarios before left running first.
+    const settled = s.unsaturated ? await waitForIdle(pids) : null;
     await warm(s, url);
     const env = s.env("measure");
-    const statsBefore = P.sampleS ? null : await stats();
+    // The store counts come from the measured runs when there are no separate sample runs (smoke);
+    // never for the unsaturated ones, whose latency the per-response Lua call would change.
+    const aggregate = !P.sampleS && !s.unsaturated;
+    const statsBefore = aggregate ? await stats() : null;
     const run = await runWrk({
       url,
       seconds: P.measureS,
-      connections: P.connections,
-      env: { ...base, ...env, ...(P.sampleS ? {} : { BENCH_AGGREGATE: "1" }) },
+      connections: s.connections ?? P.connections,
+      env: { ...base, BENCH_PATH: s.path ?? base.BENCH_PATH, ...env, ...(aggregate ? { BENCH_AGGREGATE: "1" } : {}) },
       pids,
     });
-    const r = (results[s.id] ??= { id: s.id, label: s.label, worker: s.worker, runs: [] });
-    r.runs.push(strip(run));
+    const r = (results[s.id] ??= { id: s.id, label: s.label, worker: s.worker, connections: s.connections ?? P.connections, unsaturated: !!s.unsaturated, runs: [] });
+    r.runs.push({ ...strip(run), ...(settled ? { settled } : {}) });
     // More requests than distinct keys in the slice: the rest were repeats (answered from the
     // isolate's memory of unknown keys), which the report says.
     if (s.distinctKeys && run.requests > Number(env.BENCH_KEYS_COUNT)) r.keysReused = true;
     if (run.socketErrors > 0) problems.push(`${s.id}: ${run.socketErrors} socket errors/timeouts (${JSON.stringify(run.errors)})`);
     if (s.strict && run.non2xx > 0) problems.push(`${s.id}: ${run.non2xx} non-2xx responses in a measured run`);
-    if (!P.sampleS) r.sampleRun = { run, before: statsBefore, after: await stats() };
+    if (aggregate) r.sampleRun = { run, before: statsBefore, after: await stats() };
     say(
       `${s.id}: ${run.rps.toFixed(0)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, p99 ${run.latencyMs.p99.toFixed(2)} ms, ` +
-        `workerd ${run.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${run.cpu.otherCores.toFixed(2)} cores`,
+        `workerd ${run.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${run.cpu.otherCores.toFixed(2)} cores` +
+        (settled ? `; waited ${(settled.waitedMs / 1000).toFixed(1)} s for workerd to idle (${settled.workerdCores.toFixed(2)} cores)` : ""),
     );
   };
 
@@ -225,10 +227,11 @@ async function main() {
     const r = results[s.id];
     let { run, before, after } = r.sampleRun ?? {};
     if (!run) {
-      const url = `${urls[s.worker]}/v1/query`;
+      const url = `${urls[s.worker]}${s.path ?? base.BENCH_PATH}`;
       const seconds = s.long ? P.longSampleS : P.sampleS;
       before = await stats();
-      run = await runWrk({ url, seconds, connections: P.connections, env: { ...base, ...s.env("sample"), BENCH_AGGREGATE: "1" }, pids });
+      const env = { ...base, BENCH_PATH: s.path ?? base.BENCH_PATH, ...s.env("sample"), BENCH_AGGREGATE: "1" };
+      run = await runWrk({ url, seconds, connections: P.connections, env, pids });
       after = await stats();
     }
     delete r.sampleRun;
@@ -245,6 +248,7 @@ async function main() {
   for (let round = 1; round <= P.rounds; round++) {
     say(`round ${round} of ${P.rounds}`);
     for (const s of scenarios) await measure(s);
+    for (const s of unsaturated) await measure(s);
   }
   say(P.sampleS ? `sampling Server-Timing, ${P.sampleS} s or ${P.longSampleS} s per scenario` : "store counts from the measured runs");
   for (const s of scenarios) await sample(s);
@@ -253,18 +257,19 @@ async function main() {
     await measure(s);
     await sample(s);
   }
-  const hotCounts = results.b.counts;
-  const hotKvReads = hotCounts ? Math.round(hotCounts.kvReads * hotCounts.sampled) : 0;
-  if (
-    hotCounts &&
-    (hotCounts.d1Reads + hotCounts.d1Writes > 0 || hotCounts.kvWrites > 0 || hotKvReads > hotKvReadsAllowed(results.b.sample.seconds, P.connections))
-  ) {
-    problems.push(`b: the hot path touched D1 or KV beyond its periodic cache refresh (${JSON.stringify(hotCounts)})`);
+  // The hot path, to an HTTP origin and over RPC: no D1, and KV only for the periodic cache refresh.
+  for (const id of ["b", "b-rpc"]) {
+    const counts = results[id]?.counts;
+    if (!counts) continue;
+    const kvReads = Math.round(counts.kvReads * counts.sampled);
+    if (counts.d1Reads + counts.d1Writes > 0 || counts.kvWrites > 0 || kvReads > hotKvReadsAllowed(results[id].sample.seconds, P.connections)) {
+      problems.push(`${id}: the hot path touched D1 or KV beyond its periodic cache refresh (${JSON.stringify(counts)})`);
+    }
   }
 
   // ---- accuracy: small buckets, many clients, two isolates ----
   say(`accuracy: ${P.accuracyClients} concurrent clients, ${ACCURACY_BUCKETS.length} keys, 2 isolates, ${P.accuracyS} s`);
-  const accuracy = await measureAccuracy([urls.keygate, urls["keygate-b"]], accuracyKeys);
+  const accuracy = await measureAccuracy([urls.keygate, urls["keygate-b"]], accuracyKeys, { seconds: P.accuracyS, clients: P.accuracyClients, ip: CLIENT_IP });
   for (const a of accuracy.keys) if (a.overAdmitted > 0 || a.windowOver > 0) problems.push(`accuracy: over-admission on ${a.label}`);
 
   // ---- simulated edge: delayed object calls, with and without leases ----
@@ -314,7 +319,7 @@ async function main() {
     durationS: Math.round((Date.now() - started) / 1000),
     machine,
     versions,
-    settings: { ...P, bundleSize, floodKeys: FLOOD_KEYS, edge: EDGE },
+    settings: { ...P, bundleSize, floodKeys: FLOOD_KEYS, edge: EDGE, rpc },
     results,
     accuracy,
     edge,
@@ -346,102 +351,6 @@ function pkgVersion(name) {
   return JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
 }
 
-const headers = (key, ip = CLIENT_IP) => ({
-  ...(key ? { authorization: `Bearer ${key}` } : {}),
-  "content-type": "application/json",
-  "cf-connecting-ip": ip,
-});
+const warmByFetch = (url, key, n) => warmByFetchAs(url, key, n, CLIENT_IP);
 
-async function warmByFetch(url, key, n) {
-  for (let i = 0; i < n; i++) {
-    const r = await fetch(url, { method: "POST", headers: headers(key), body: BODY, signal: AbortSignal.timeout(10_000) });
-    await r.arrayBuffer();
-  }
-}
-
-function serverTiming(value) {
-  const out = {};
-  for (const m of (value ?? "").matchAll(/([\w-]+);desc="(\d+)"/g)) out[m[1]] = Number(m[2]);
-  return out;
-}
-
-/**
- * Concurrent fetch loops (this process), spread over the keys and over two isolates that share the
- * keys' objects. Per key: admitted (200) against capacity + refill × the key's elapsed time, from
- * the first request sent to the last answer received (a window containing every debit), and the
- * most admitted in any 1-second window, counting only requests sent and answered inside it.
- */
-async function measureAccuracy(bases, keys) {
-  const per = keys.map((k) => ({ ...k, admitted: 0, refused: 0, other: {}, doCalls: 0, first: Infinity, last: 0, spans: [] }));
-  const deadline = performance.now() + P.accuracyS * 1000;
-  await Promise.all(
-    Array.from({ length: P.accuracyClients }, async (_, i) => {
-      const k = per[i % per.length];
-      const round = Math.floor(i / per.length);
-      const base = bases[round % bases.length];
-      const key = k.keys[Math.floor(round / bases.length) % k.keys.length];
-      while (performance.now() < deadline) {
-        const sent = performance.now();
-        if (sent < k.first) k.first = sent;
-        const r = await fetch(`${base}/v1/query`, { method: "POST", headers: headers(key), body: BODY, signal: AbortSignal.timeout(10_000) });
-        await r.arrayBuffer();
-        const received = performance.now();
-        if (received > k.last) k.last = received;
-        const timing = serverTiming(r.headers.get("server-timing"));
-        k.doCalls += (timing["do-call"] ?? 0) + (timing["bg-do-call"] ?? 0); // waited for or not
-        if (r.status === 200) {
-          k.admitted++;
-          k.spans.push([sent, received]);
-        } else if (r.status === 429) k.refused++;
-        else k.other[r.status] = (k.other[r.status] ?? 0) + 1;
-      }
-    }),
-  );
-  return {
-    clients: P.accuracyClients,
-    isolates: bases.length,
-    seconds: P.accuracyS,
-    keys: per.map((k) => {
-      const elapsedS = (k.last - k.first) / 1000;
-      const max = k.capacity + k.refillPerSecond * elapsedS;
-      const spans = k.spans.sort((a, b) => a[0] - b[0]);
-      let windowMax = 0;
-      for (let i = 0; i < spans.length; i++) {
-        let n = 0;
-        for (let j = i; j < spans.length && spans[j][0] < spans[i][0] + 1000; j++) if (spans[j][1] <= spans[i][0] + 1000) n++;
-        windowMax = Math.max(windowMax, n);
-      }
-      const windowBound = k.capacity + k.refillPerSecond * 1;
-      const requests = k.admitted + k.refused + Object.values(k.other).reduce((a, b) => a + b, 0);
-      return {
-        label: k.label ?? `capacity ${k.capacity}, refill ${k.refillPerSecond}/s`,
-        capacity: k.capacity,
-        refillPerSecond: k.refillPerSecond,
-        elapsedS,
-        requests,
-        admitted: k.admitted,
-        refused: k.refused,
-        other: k.other,
-        theoreticalMax: max,
-        overAdmitted: Math.max(0, k.admitted - Math.floor(max + 1e-9)),
-        underAdmitted: max - k.admitted,
-        windowMax,
-        windowBound,
-        windowOver: Math.max(0, windowMax - Math.floor(windowBound + 1e-9)),
-        doCallsPerRequest: requests ? k.doCalls / requests : 0,
-      };
-    }),
-  };
-}
-
-main().then(
-  async (code) => {
-    await cleanup();
-    process.exit(code);
-  },
-  async (err) => {
-    console.error(err);
-    await cleanup();
-    process.exit(1);
-  },
-);
+runMain(main, { name: "bench", watchdogS: WATCHDOG_S });

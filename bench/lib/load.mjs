@@ -5,7 +5,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BENCH } from "./stack.mjs";
+import { track } from "./lifecycle.mjs";
+
+const BENCH = path.resolve(import.meta.dirname, "..");
 
 const TICK_MS = 10; // getconf CLK_TCK = 100 on Linux
 
@@ -68,7 +70,10 @@ export async function runWrk({ url, seconds, connections, threads = 1, env, pids
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
-  const code = await new Promise((resolve) => child.on("exit", resolve));
+  const code = await new Promise((resolve, reject) => {
+    track(child, (err) => reject(new Error(`could not run wrk (${err.message})`)));
+    child.on("exit", (code, signal) => resolve(code ?? signal));
+  });
   const after = snapshotCpu(pids);
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${stdout}\n${stderr}`);
   let result;
@@ -135,4 +140,22 @@ export async function waitForQuiet(pids, { cores = 0.3, maxMs = 10_000 } = {}) {
     if (other < cores || performance.now() - started >= maxMs) break;
   }
   return { waitedMs: performance.now() - started, otherCores: other };
+}
+
+/**
+ * Waits (up to maxMs) until workerd itself is idle: below `cores` over a 250 ms window. Background
+ * work the earlier scenarios left behind (cache fills, usage flushes, a flood's deferred writes)
+ * runs on the same thread as every Worker and would otherwise land in a latency measurement.
+ */
+export async function waitForIdle(pids, { cores = 0.05, maxMs = 10_000 } = {}) {
+  const started = performance.now();
+  let busy = 0;
+  for (;;) {
+    const before = snapshotCpu(pids);
+    await new Promise((r) => setTimeout(r, 250));
+    const after = snapshotCpu(pids);
+    busy = (after.workerd - before.workerd) / (after.at - before.at);
+    if (busy < cores || performance.now() - started >= maxMs) break;
+  }
+  return { waitedMs: performance.now() - started, workerdCores: busy };
 }

@@ -1,6 +1,7 @@
 // The data every scenario needs: the schema (migrations/*.sql), a platform key made the way
 // `keygate bootstrap` makes one (src/admin/bootstrap.ts, run against the D1 binding), then through
 // the admin API a tenant and its keys.
+import { createHash } from "node:crypto";
 import { applyMigrations } from "./stack.mjs";
 
 /** `bucket`: the bench tenant's keys' default bucket and the bucket they share, so neither decides a scenario that does not set its own. */
@@ -32,4 +33,21 @@ export async function setupData(mf, baseUrl, bucket) {
     return out;
   };
   return { db, api, tenant, createKey, inBatches };
+}
+
+/**
+ * The naive design's data (bench/workers/naive.ts): its usage table in its own D1 database, and a
+ * KV record per key under the SHA-256 (hex) of the key, with the key's bucket.
+ */
+export async function setupNaive(mf, keys) {
+  const db = await mf.getD1Database("NAIVE_DB", "naive");
+  await db
+    .prepare("CREATE TABLE IF NOT EXISTS naive_usage (id INTEGER PRIMARY KEY, key_id TEXT NOT NULL, at INTEGER NOT NULL, path TEXT NOT NULL, admitted INTEGER NOT NULL)")
+    .run();
+  const kv = await mf.getKVNamespace("NAIVE_KEYS", "naive");
+  for (const k of keys) {
+    const hash = createHash("sha256").update(k.key).digest("hex");
+    await kv.put(hash, JSON.stringify({ keyId: k.id, tenantId: "bench", scopes: ["query"], capacity: k.bucket.capacity, refillPerSecond: k.bucket.refillPerSecond }));
+  }
+  return { db };
 }

@@ -8,22 +8,25 @@ import path from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { build as esbuild } from "esbuild";
 import { unstable_readConfig } from "wrangler";
+import { failpoint, findDescendants, onEnd, ownSignals, track } from "./lifecycle.mjs";
+
+export { findDescendants };
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BENCH = path.join(ROOT, "bench");
 export const BUILD = path.join(BENCH, ".build");
-const bin = (name) => path.join(ROOT, "node_modules/.bin", name);
 
 /** wrangler deploy --dry-run (the bundle that would be uploaded), then the bench Workers with esbuild. */
 export async function buildAll() {
   rmSync(BUILD, { recursive: true, force: true });
   mkdirSync(BUILD, { recursive: true });
-  const r = spawnSync(bin("wrangler"), ["deploy", "--dry-run", "--outdir", path.join(BUILD, "keygate")], {
+  // wrangler's own script under this Node (22: preflight.mjs), whatever `node` PATH finds first.
+  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", path.join(BUILD, "keygate")], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
   });
-  if (r.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`wrangler deploy --dry-run failed${r.error ? ` (${r.error.message})` : ""}:\n${r.stdout}\n${r.stderr}`);
   const size = /Total Upload: ([^\n]+)/.exec(r.stdout)?.[1]?.trim() ?? "?";
   await esbuild({
     entryPoints: {
@@ -31,6 +34,9 @@ export async function buildAll() {
       "signing-passthrough": path.join(BENCH, "workers/signing-passthrough.ts"),
       "keygate-main": path.join(BENCH, "workers/keygate-main.ts"),
       "keygate-edge": path.join(BENCH, "workers/keygate-edge.ts"),
+      naive: path.join(BENCH, "workers/naive.ts"),
+      "rpc-origin": path.join(BENCH, "workers/rpc-origin.ts"),
+      "rpc-passthrough": path.join(BENCH, "workers/rpc-passthrough.ts"),
     },
     outdir: BUILD,
     bundle: true,
@@ -43,19 +49,31 @@ export async function buildAll() {
   return { bundleSize: size };
 }
 
-/** The origin, in its own process. */
+/**
+ * The origin, in its own process, stopped when this script ends (and on its own once this process
+ * is gone: it exits when its stdin, a pipe from here, closes).
+ */
 export async function startOrigin() {
-  const child = spawn(process.execPath, [path.join(BENCH, "origin.mjs"), "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [path.join(BENCH, "origin.mjs"), "0", "--exit-with-stdin"], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise((resolve, reject) => {
+    track(child, (err) => reject(new Error(`could not start the origin (${err.message})`)));
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
       const m = /listening (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    child.on("exit", (code) => reject(new Error(`origin exited with ${code}`)));
+    child.on("exit", (code, signal) => reject(new Error(`the origin exited with ${code ?? signal}`)));
   });
-  return { child, pid: child.pid, url: `http://127.0.0.1:${port}` };
+  const stop = async () => {
+    unregister();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    await Promise.race([child.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+  };
+  const unregister = onEnd(stop);
+  failpoint("origin");
+  return { child, pid: child.pid, url: `http://127.0.0.1:${port}`, stop };
 }
 
 /** A fresh Ed25519 signing key (a JWK with a kid), as vitest.config.ts makes one per test run. */
@@ -76,20 +94,45 @@ export const EDGE_VARIANTS = [
 export const edgeName = (v) => `edge-${v.delayMs}ms-${v.leases ? "leases" : "noleases"}`;
 
 /**
+ * The route the RPC rows use, added to wrangler.toml's route table for the bench: keygate calls
+ * RPC_ORIGIN.handle(request, caller) (the BenchOrigin entrypoint of bench/workers/rpc-origin.ts).
+ */
+export const RPC_ROUTE = { name: "rpc", path: "/v1/rpc", methods: ["POST"], service: "RPC_ORIGIN", rpc: "handle", scope: "query" };
+
+/**
+ * Whether keygate's route table (src/config/route-table.ts, a strict schema) takes RPC_ROUTE: a
+ * tree from before RPC routes would refuse it, and then the bench runs without the RPC rows.
+ */
+export async function rpcSupported() {
+  try {
+    const { ProxyRouteSchema } = await import("../../src/config/route-table.ts");
+    return ProxyRouteSchema.safeParse(RPC_ROUTE).success;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * One Miniflare (one workerd process) with:
  *   keygate         the bundle behind bench/workers/keygate-main.ts; owns the KeyLimiter and
  *                   TenantQuota objects (SQLite-backed), D1, KV and the AUTH_FAILURES binding;
  *   keygate-b       the same code in a second isolate, bound to keygate's objects by scriptName;
  *   passthrough     bench/passthrough.ts;
  *   signing-passthrough   bench/workers/signing-passthrough.ts (the pass-through plus a signature);
+ *   naive           bench/workers/naive.ts (the naive seed design) with its own KV namespace, D1
+ *                   database and NaiveLimiter objects;
+ *   rpc-origin      bench/workers/rpc-origin.ts, a Worker origin (entrypoint BenchOrigin), no socket;
+ *   rpc-passthrough bench/workers/rpc-passthrough.ts, bound to rpc-origin's entrypoint like keygate;
  *   edge-*          the bundle behind bench/workers/keygate-edge.ts (delayed object calls), one
  *                   Worker per delay and lease setting, bound to keygate's objects;
  *   keygate-mf, passthrough-mf   the same as keygate and passthrough, but with outbound fetches
  *                   through Miniflare's interceptor Worker (no BENCH_ORIGIN / ORIGIN binding).
  * Every Worker but the -mf ones reaches the origin through an `external` service binding, i.e.
- * workerd's own HTTP client (bench/workers/outbound.ts explains why).
+ * workerd's own HTTP client (bench/workers/outbound.ts explains why). With `rpc`, keygate's route
+ * table is wrangler.toml's plus RPC_ROUTE. Miniflare is stopped when the script ends (lifecycle.mjs),
+ * or by the returned stop().
  */
-export async function startWorkers({ originUrl, inspectorPort }) {
+export async function startWorkers({ originUrl, inspectorPort, rpc = false }) {
   const config = unstable_readConfig({ config: path.join(ROOT, "wrangler.toml") });
   const vars = {
     ...config.vars,
@@ -98,6 +141,8 @@ export async function startWorkers({ originUrl, inspectorPort }) {
     ORIGIN_QUERY_URL: originUrl,
     ORIGIN_INGEST_URL: originUrl,
     SIGNING_KEY: await signingKey(),
+    // A JSON var, as wrangler.toml's [[vars.PROXY_ROUTES]] gives it.
+    ...(rpc ? { PROXY_ROUTES: [...(config.vars.PROXY_ROUTES ?? []), RPC_ROUTE] } : {}),
   };
   const ratelimits = Object.fromEntries(
     (config.ratelimits ?? []).map((r) => [r.name, { namespace_id: r.namespace_id, simple: r.simple }]),
@@ -109,26 +154,29 @@ export async function startWorkers({ originUrl, inspectorPort }) {
     );
   const socket = [{ host: "127.0.0.1", port: 0 }];
   const native = (name) => ({ [name]: { external: { address: new URL(originUrl).host, http: {} } } });
-  const keygateWorker = (name, entry, extra) => ({
-    name,
+  const rpcOrigin = { RPC_ORIGIN: { name: "rpc-origin", entrypoint: "BenchOrigin" } };
+  const base = {
     modulesRoot: BUILD,
-    modules: [{ type: "ESModule", path: path.join(BUILD, entry) }, bundle],
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
+  };
+  const module = (file) => [{ type: "ESModule", path: path.join(BUILD, file) }];
+  const keygateWorker = (name, entry, extra) => ({
+    ...base,
+    name,
+    modules: [...module(entry), bundle],
     bindings: vars,
     d1Databases: { DB: "keygate-bench-d1" },
     kvNamespaces: { KEY_CACHE: "keygate-bench-kv" },
     ratelimits,
-    serviceBindings: native("BENCH_ORIGIN"),
+    serviceBindings: { ...native("BENCH_ORIGIN"), ...rpcOrigin },
     unsafeDirectSockets: socket,
     ...extra,
   });
   const passthrough = (name, serviceBindings) => ({
+    ...base,
     name,
-    modulesRoot: BUILD,
-    modules: [{ type: "ESModule", path: path.join(BUILD, "passthrough.js") }],
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags,
+    modules: module("passthrough.js"),
     bindings: { ORIGIN_URL: originUrl },
     serviceBindings,
     unsafeDirectSockets: socket,
@@ -136,14 +184,23 @@ export async function startWorkers({ originUrl, inspectorPort }) {
   const workers = [
     keygateWorker("keygate", "keygate-main.js", { durableObjects: objects(null) }),
     keygateWorker("keygate-b", "keygate-main.js", { durableObjects: objects("keygate") }),
-    keygateWorker("keygate-mf", "keygate-main.js", { durableObjects: objects("keygate"), serviceBindings: {} }),
+    keygateWorker("keygate-mf", "keygate-main.js", { durableObjects: objects("keygate"), serviceBindings: rpcOrigin }),
     passthrough("passthrough", native("ORIGIN")),
     {
       ...passthrough("signing-passthrough", native("ORIGIN")),
-      modules: [{ type: "ESModule", path: path.join(BUILD, "signing-passthrough.js") }],
+      modules: module("signing-passthrough.js"),
       bindings: { ORIGIN_URL: originUrl, SIGNING_KEY: vars.SIGNING_KEY },
     },
     passthrough("passthrough-mf", {}),
+    {
+      ...passthrough("naive", native("ORIGIN")),
+      modules: module("naive.js"),
+      kvNamespaces: { NAIVE_KEYS: "keygate-bench-naive-kv" },
+      d1Databases: { NAIVE_DB: "keygate-bench-naive-d1" },
+      durableObjects: { NAIVE_LIMITER: { className: "NaiveLimiter", useSQLite: true } },
+    },
+    { ...base, name: "rpc-origin", modules: module("rpc-origin.js") },
+    { ...passthrough("rpc-passthrough", rpcOrigin), modules: module("rpc-passthrough.js"), bindings: {} },
     ...EDGE_VARIANTS.map((v) =>
       keygateWorker(edgeName(v), "keygate-edge.js", {
         durableObjects: objects("keygate"),
@@ -165,35 +222,26 @@ export async function startWorkers({ originUrl, inspectorPort }) {
       workers,
     }),
   );
-  await mf.ready;
-  const urls = {};
-  for (const w of workers) urls[w.name] = (await mf.unsafeGetDirectURL(w.name)).href.replace(/\/$/, "");
-  const workerdPids = findDescendants(process.pid, "workerd");
-  if (workerdPids.length === 0) throw new Error("could not find the workerd process Miniflare started");
-  return { mf, urls, workerdPids, compatibilityDate: config.compatibility_date };
-}
-
-/** Pids of descendants of `pid` whose command name is `comm`. */
-export function findDescendants(pid, comm) {
-  const found = [];
-  const walk = (p) => {
-    let kids = [];
-    try {
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        kids.push(...readFileSync(`/proc/${p}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-      }
-    } catch {
-      return;
-    }
-    for (const k of kids) {
-      try {
-        if (readFileSync(`/proc/${k}/comm`, "utf8").trim() === comm) found.push(k);
-      } catch {}
-      walk(k);
-    }
+  // Miniflare's own SIGINT/SIGTERM handler would kill workerd and exit before the origin is stopped.
+  ownSignals();
+  let stopping = null;
+  const stop = () => {
+    unregister();
+    return (stopping ??= mf.dispose());
   };
-  walk(pid);
-  return [...new Set(found)];
+  const unregister = onEnd(stop);
+  try {
+    await mf.ready;
+    failpoint("workers");
+    const urls = {};
+    for (const w of workers) if (w.unsafeDirectSockets) urls[w.name] = (await mf.unsafeGetDirectURL(w.name)).href.replace(/\/$/, "");
+    const workerdPids = findDescendants(process.pid, "workerd");
+    if (workerdPids.length === 0) throw new Error("could not find the workerd process Miniflare started");
+    return { mf, urls, workerdPids, compatibilityDate: config.compatibility_date, stop };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
 }
 
 /** The schema, straight from migrations/*.sql (drizzle's statement breakpoints), into the bench D1. */
