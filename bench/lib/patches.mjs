@@ -113,9 +113,9 @@ export const patches = {
   "cut-before-auth": cutBefore("authenticate"),
   "cut-after-auth": cutAfter("authenticate"),
   "cut-before-forward": atStart(FORWARD, "forwardToOrigin", () => `return ${CONSTANT};`),
-  // passableResponseHeaders() (src/proxy/headers.ts): the origin's response headers passed on
-  // unfiltered (still copied into the rebuilt Response, whose headers the later stages set).
-  "no-response-filter": atStart(HEADERS, "passableResponseHeaders", ([incoming]) => `return ${incoming};`),
+  // dropUnpassableResponseHeaders() (src/proxy/headers.ts): the origin's response headers passed
+  // on unfiltered (still copied into a new Response, whose headers the later stages set).
+  "no-response-filter": atStart(HEADERS, "dropUnpassableResponseHeaders", () => "return;"),
   // forwardToOrigin() as a bare fetch: no header hygiene, digest or signature.
   "fwd-plain": plainForward(false),
   "fwd-plain-headers": plainForward(true),

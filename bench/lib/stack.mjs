@@ -216,7 +216,8 @@ export async function startWorkers({ originUrl, inspectorPort, rpc = false }) {
       log: new Log(LogLevel.WARN),
       // keygate writes one JSON access-log line per request; drop them here (in production they go
       // to Workers Logs). workerd still formats and writes them: that cost stays in the numbers.
-      handleStructuredLogs: () => {},
+      // BENCH_LOG_ERRORS=1 prints keygate's error lines (a 5xx's cause) to stderr instead.
+      handleStructuredLogs: process.env.BENCH_LOG_ERRORS ? ({ level, message }) => level === "error" && process.stderr.write(`[workerd] ${message}\n`) : () => {},
       logRequests: false,
       cf: false,
       workers,

@@ -6,7 +6,7 @@ import type { AppEnv } from "../http/context.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
-import { forwardableHeaders, passableResponseHeaders } from "./headers.ts";
+import { dropUnpassableResponseHeaders, forwardableHeaders } from "./headers.ts";
 import { callWorkerOrigin } from "./rpc.ts";
 import { contentDigest, loadSigning, RESOURCE_HEADER, signedComponents, signRequest } from "./signing.ts";
 
@@ -101,8 +101,11 @@ export async function forwardToOrigin(c: Context<AppEnv>, route: ProxyRoute, opt
     clearTimeout(timer);
   }
   // Passed through unchanged (any status); keygate adds only its own fields afterwards (the
-  // pipeline sets X-Request-Id on every response, over any the origin sent).
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: passableResponseHeaders(response.headers) });
+  // pipeline sets X-Request-Id on every response, over any the origin sent). fetch's headers
+  // cannot change: the runtime copies them with the status in one go, then the unpassable go.
+  const out = new Response(response.body, response);
+  dropUnpassableResponseHeaders(out.headers);
+  return out;
 }
 
 /** The request body, read once and bounded: the digest needs all of it. */

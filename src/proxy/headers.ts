@@ -73,17 +73,10 @@ const DROPPED_FROM_RESPONSE = new Set([...HOP_BY_HOP, "set-cookie"]);
 
 const droppedFromResponse = (name: string, named: string[]) => DROPPED_FROM_RESPONSE.has(name) || named.includes(asDashed(name)) || name.startsWith("access-control-");
 
-/** An origin's response headers, minus hop-by-hop ones, CORS (keygate's own allowlist decides) and cookies. */
-export function passableResponseHeaders(incoming: Headers): Headers {
-  const named = connectionNamed(incoming);
-  const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (!droppedFromResponse(name, named)) out.append(name, value);
-  }
-  return out;
-}
-
-/** The same, removed in place: for a response whose headers this isolate may change (one returned over RPC). */
+/**
+ * An origin's response headers minus hop-by-hop ones, CORS (keygate's own allowlist decides) and
+ * cookies, removed in place from a Response this isolate made or received over RPC.
+ */
 export function dropUnpassableResponseHeaders(headers: Headers): void {
   const named = connectionNamed(headers);
   const unpassable: string[] = [];
