@@ -8,19 +8,14 @@ import type { AppEnv } from "../http/context.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
+import type { KeygateCaller } from "../../origin/rpc.ts";
 import { dropUnpassableResponseHeaders, forwardableHeaders } from "./headers.ts";
 
-/** The caller as the origin gets it: the same facts the signed headers carry on the HTTP path. */
-export type RpcCaller = {
-  keyId: string;
-  tenantId: string;
-  scopes: string[];
-  environment: string;
-  requestId: string;
-  route: string;
-  jobId?: string;
-  resource?: { type: string; id: string };
-};
+/**
+ * The caller as the origin gets it: the same facts the signed headers carry on the HTTP path. The
+ * type is the origin helper's own (origin/rpc.ts, which origins copy), so the two cannot drift.
+ */
+export type RpcCaller = KeygateCaller;
 
 /** A service binding's stub: every name is a method of the entrypoint (a missing one rejects when called). */
 type RpcStub = Record<string, ((request: Request, caller: RpcCaller) => Promise<unknown>) | undefined>;
