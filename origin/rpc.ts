@@ -22,7 +22,10 @@ export type KeygateCaller = {
   scopes: string[];
   /** "live" or "test": the key's environment. */
   environment: string;
-  /** keygate's request id, also on the client's answer as X-Request-Id: quote it in your logs. */
+  /**
+   * keygate's request id, also on the client's answer as X-Request-Id: quote it in your logs. It is
+   * the client's own X-Request-Id when it sent a valid one, so never deduplicate or authorize on it.
+   */
   requestId: string;
   /** The route-table entry's name the request matched (e.g. "query"). */
   route: string;

@@ -16,8 +16,12 @@ const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
  * segment must never be able to stand in for a tool's name.
  */
 const RESERVED_RESOURCE_TYPES = new Set([TOOL_RESOURCE]);
-/** Not methods an origin writes for keygate: the binding's own HTTP and socket entries, and the class's members. */
-const RPC_RESERVED = new Set(["fetch", "connect", "constructor", "env", "ctx", "dup", "tail", "trace", "scheduled", "queue", "email", "test"]);
+/**
+ * Not methods an origin writes for keygate: the binding's own HTTP and socket entries, the
+ * handlers and members of a WorkerEntrypoint, `then` (a stub would be taken for a promise), and
+ * anything Object.prototype has (toString, valueOf, …), which a stub answers itself.
+ */
+const RPC_RESERVED = new Set(["fetch", "connect", "then", "env", "ctx", "dup", "tail", "trace", "scheduled", "queue", "email", "test"]);
 
 export const ProxyRouteSchema = z
   .object({
@@ -68,7 +72,7 @@ export const ProxyRouteSchema = z
   .refine((r) => (r.origin === undefined) !== (r.service === undefined), "give exactly one of origin or service")
   .refine((r) => r.rpc === undefined || r.service !== undefined, "rpc needs service: the binding whose entrypoint has the method")
   .refine((r) => r.rpc === undefined || !r.websocket, "a websocket route is relayed over HTTP: no rpc")
-  .refine((r) => r.rpc === undefined || !RPC_RESERVED.has(r.rpc), "rpc names a method of your entrypoint; fetch, connect and the WorkerEntrypoint members are not")
+  .refine((r) => r.rpc === undefined || !(RPC_RESERVED.has(r.rpc) || r.rpc in Object.prototype), "rpc names a method of your entrypoint; fetch, connect, then, the WorkerEntrypoint members and Object's are not")
   .refine((r) => !r.websocket || (r.methods.length === 1 && r.methods[0] === "GET" && !r.job), 'a websocket route takes methods = ["GET"] and no job')
   .superRefine((r, ctx) => {
     const problem = pathProblem(r);

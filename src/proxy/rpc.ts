@@ -78,8 +78,9 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), route.timeoutMs)));
   let answer: unknown;
+  const call = binding[route.rpc!]!(request, caller);
   try {
-    answer = await Promise.race([binding[route.rpc!]!(request, caller), timedOut]);
+    answer = await Promise.race([call, timedOut]);
   } catch (err) {
     if (exceeded()) throw tooLarge(route.maxBodyBytes);
     log("warn", "proxy.rpc_failed", { route: route.name, requestId: caller.requestId, error: String(err) });
@@ -88,6 +89,8 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
     clearTimeout(timer);
   }
   if (answer === "timeout") {
+    // A late answer is not wanted: its body is cancelled rather than left open until the request ends.
+    call.then((late) => (late instanceof Response ? late.body?.cancel() : undefined)).catch(() => undefined);
     log("warn", "proxy.origin_timeout", { route: route.name, requestId: caller.requestId });
     throw new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } });
   }

@@ -36,6 +36,8 @@ describe("the route table", () => {
     [[{ ...route, origin: undefined, service: "API", rpc: "Handle" }], /^PROXY_ROUTES\[0\]\.rpc: must be a method name/],
     [[{ ...route, origin: undefined, service: "API", rpc: "fetch" }], /^PROXY_ROUTES\[0\]: rpc names a method of your entrypoint/],
     [[{ ...route, origin: undefined, service: "API", rpc: "constructor" }], /^PROXY_ROUTES\[0\]: rpc names a method of your entrypoint/],
+    [[{ ...route, origin: undefined, service: "API", rpc: "toString" }], /^PROXY_ROUTES\[0\]: rpc names a method of your entrypoint/],
+    [[{ ...route, origin: undefined, service: "API", rpc: "then" }], /^PROXY_ROUTES\[0\]: rpc names a method of your entrypoint/],
     [[{ ...route, methods: ["GET"], origin: undefined, service: "API", rpc: "handle", websocket: true, scope: "realtime" }], /^PROXY_ROUTES\[0\]: a websocket route is relayed over HTTP: no rpc/],
   ])("names what is wrong: %j", (value, message) => {
     expectConfigError(value, message);

@@ -62,6 +62,11 @@ export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
       await next();
     });
   }
+  // workerd hands a GET's body to the Worker, but no Request with GET or HEAD may carry one
+  // onward: refused here, before anything tries to forward it.
+  if (c.req.raw.body !== null && (c.req.method === "GET" || c.req.method === "HEAD")) {
+    throw new Problem("bad-request", { detail: `A ${c.req.method} request carries no body; send it with POST or PUT.` });
+  }
   if (body.present && !policy.contentTypes.includes(body.type)) {
     throw new Problem("unsupported-media-type", { detail: `This route accepts ${policy.contentTypes.join(", ")}.` });
   }
