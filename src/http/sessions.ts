@@ -59,7 +59,7 @@ export async function openKeySession(c: Context<AppEnv>, presented: string): Pro
   const token = randomToken();
   c.set("principal", principal);
   await stores.db.batch([
-    stores.db.insert(consoleSessions).values({ id: await hashKey(token), keyId: key.keyId, keyHash: key.hash, csrf: randomToken(), createdAt: now, expiresAt: ends }),
+    stores.db.insert(consoleSessions).values({ id: hashKey(token), keyId: key.keyId, keyHash: key.hash, csrf: randomToken(), createdAt: now, expiresAt: ends }),
     auditInsert(c, stores.db, { tenantId: key.tenantId, action: "console.sign_in", targetType: "key", targetId: key.keyId }, now),
   ]);
   return { cookie: cookie(c.get("url"), token, Math.floor((ends - now) / 1000)) };
@@ -70,7 +70,7 @@ export async function closeSession(c: Context<AppEnv>): Promise<{ cookie: string
   const token = sessionToken(c);
   if (token) {
     const { db } = c.get("stores");
-    await db.update(consoleSessions).set({ endedAt: Date.now() }).where(and(eq(consoleSessions.id, await hashKey(token)), isNull(consoleSessions.endedAt)));
+    await db.update(consoleSessions).set({ endedAt: Date.now() }).where(and(eq(consoleSessions.id, hashKey(token)), isNull(consoleSessions.endedAt)));
   }
   return { cookie: cookie(c.get("url"), "", 0) };
 }
@@ -90,7 +90,7 @@ export async function sessionPrincipal(c: Context<AppEnv>): Promise<{ principal:
   const ip = clientIp(c.req.raw.headers);
   refuseIfBlocked(ip);
   const stores = c.get("stores");
-  const row = await stores.db.select().from(consoleSessions).where(eq(consoleSessions.id, await hashKey(token))).get();
+  const row = await stores.db.select().from(consoleSessions).where(eq(consoleSessions.id, hashKey(token))).get();
   const now = Date.now();
   if (!row) {
     // A guessed token is a failed sign-in, filtered per IP like a guessed key.

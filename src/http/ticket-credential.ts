@@ -35,7 +35,7 @@ export async function redeemTicket(c: Context<AppEnv>, ticket: string): Promise<
   if (!keyId) throw new Problem("invalid-ticket", { detail: "The ticket is not in keygate's format (kgt_…).", cause: "ticket_format" });
   // An invented ticket is refused here, offline: no object is asked about it.
   if (!(await ticketIsOurs(ticket, ticketSecret(c.env)))) throw new Problem("invalid-ticket", { detail: WHY.unknown, cause: "ticket_mac" });
-  const redeem = { ticketHash: await hashTicket(ticket), path: c.get("url").pathname };
+  const redeem = { ticketHash: hashTicket(ticket), path: c.get("url").pathname };
   let answer: Redeemed;
   try {
     answer = await deadline<Redeemed>(c.get("stores").keyLimiter(keyId).redeemTicket(redeem), LIMITER_TIMEOUT_MS, "the key's object");

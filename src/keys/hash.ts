@@ -7,24 +7,16 @@ const nativeHex = (Uint8Array.prototype as { toHex?: () => string }).toHex;
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
- * SHA-256 of the whole key, hex. A 190-bit random secret needs no salt or slow hash.
+ * SHA-256 of the whole key (or session token, or ticket), hex. A 190-bit random secret needs no
+ * salt or slow hash.
  *
  * Synchronous, in JavaScript (@noble/hashes): for a 46-byte key that is a few µs, where
  * crypto.subtle.digest costs a promise and a trip into the runtime (~18 µs a request in the
  * bench). The alternative, remembering each presented key's hash, would keep plaintext keys as
  * map keys in isolate memory for as long as they stay cached; this keeps none past the request.
  */
-export function hashKeySync(key: string): string {
+export function hashKey(key: string): string {
   const digest = sha256(encoder.encode(key));
-  if (nativeHex) return nativeHex.call(digest);
-  let hex = "";
-  for (const b of digest) hex += HEX[b];
-  return hex;
-}
-
-/** The same, for callers that hash off the hot path (minting, sessions, tickets). */
-export async function hashKey(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(key)));
   if (nativeHex) return nativeHex.call(digest);
   let hex = "";
   for (const b of digest) hex += HEX[b];

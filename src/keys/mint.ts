@@ -7,5 +7,5 @@ export type MintedSecret = { secret: string; hash: string; prefix: string; hint:
 
 export async function mintSecret(environment: KeyEnvironment): Promise<MintedSecret> {
   const secret = generateKey(environment);
-  return { secret, hash: await hashKey(secret), ...displayParts(secret) };
+  return { secret, hash: hashKey(secret), ...displayParts(secret) };
 }

@@ -3,7 +3,7 @@
 import type { Stores } from "../db/client.ts";
 import { Problem } from "../core/problem.ts";
 import { parseKey } from "./format.ts";
-import { hashKeySync, sameDigest } from "./hash.ts";
+import { hashKey, sameDigest } from "./hash.ts";
 import { findKey, findTenant } from "./lookup.ts";
 import type { Operator } from "../people/operator.ts";
 import type { KeySnapshot, TenantSnapshot } from "./snapshot.ts";
@@ -35,7 +35,7 @@ export async function verifyKey(stores: Stores, defer: Defer, presented: string,
       cause: "format_or_checksum",
     });
   }
-  return verifyHashed(stores, defer, hashKeySync(presented), now);
+  return verifyHashed(stores, defer, hashKey(presented), now);
 }
 
 /** The same checks for a key known by its hash (a console session holds the hash, never the key). */

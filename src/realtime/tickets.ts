@@ -61,7 +61,7 @@ export const realtimeRoutes: Endpoint[] = [
     const expiresAt = Date.now() + TICKET_TTL_MS;
     let stored;
     try {
-      const mint = { ticketHash: await hashTicket(ticket), path, hash: key.hash, expiresAt, keyId: key.keyId, tenantId: key.tenantId };
+      const mint = { ticketHash: hashTicket(ticket), path, hash: key.hash, expiresAt, keyId: key.keyId, tenantId: key.tenantId };
       stored = await deadline(c.get("stores").keyLimiter(key.keyId).mintTicket(mint), LIMITER_TIMEOUT_MS, "the key's object");
     } catch (err) {
       log("error", "realtime.ticket_unstored", { keyId: key.keyId, error: String(err) });
