@@ -5,10 +5,12 @@
 // client's credentials and identity-shaped headers are removed all the same.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
+import { deadline, Late } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
 import type { KeygateCaller } from "../../origin/rpc.ts";
+import { tooLarge } from "./body-limit.ts";
 import { dropUnpassableResponseHeaders, forwardableHeaders } from "./headers.ts";
 
 /**
@@ -27,30 +29,6 @@ export type RpcOptions = {
   path?: string;
   method?: string;
 };
-
-/** The route's body, streamed, and cut off with 413 once it passes the route's limit. */
-export function boundedBodyStream(req: Request, limit: number): { body: ReadableStream<Uint8Array> | null; exceeded: () => boolean } {
-  const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (declared > limit) throw tooLarge(limit);
-  // A declared length is what the client can send (the connection's framing holds it to it).
-  if (req.body === null || Number.isFinite(declared)) return { body: declared === 0 ? null : req.body, exceeded: () => false };
-  let size = 0;
-  let over = false;
-  const counted = req.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        size += chunk.byteLength;
-        if (size > limit) {
-          over = true;
-          controller.error(tooLarge(limit));
-          return;
-        }
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-  return { body: counted, exceeded: () => over };
-}
 
 export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, opts: RpcOptions, exceeded: () => boolean = () => false): Promise<Response> {
   const binding = (c.env as unknown as Record<string, RpcStub | undefined>)[route.service!];
@@ -75,24 +53,20 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
     ...(resource ? { resource: { type: resource.type, id: resource.id } } : {}),
   };
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), route.timeoutMs)));
   let answer: unknown;
   const call = binding[route.rpc!]!(request, caller);
   try {
-    answer = await Promise.race([call, timedOut]);
+    answer = await deadline(call, route.timeoutMs, `${route.rpc}()`);
   } catch (err) {
     if (exceeded()) throw tooLarge(route.maxBodyBytes);
+    if (err instanceof Late) {
+      // A late answer is not wanted: its body is cancelled rather than left open until the request ends.
+      call.then((late) => (late instanceof Response ? late.body?.cancel() : undefined)).catch(() => undefined);
+      log("warn", "proxy.origin_timeout", { route: route.name, requestId: caller.requestId });
+      throw new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } });
+    }
     log("warn", "proxy.rpc_failed", { route: route.name, requestId: caller.requestId, error: String(err) });
     throw new Problem("origin-unreachable", { detail: `The origin's ${route.rpc}() failed.`, extensions: { gateway: true } });
-  } finally {
-    clearTimeout(timer);
-  }
-  if (answer === "timeout") {
-    // A late answer is not wanted: its body is cancelled rather than left open until the request ends.
-    call.then((late) => (late instanceof Response ? late.body?.cancel() : undefined)).catch(() => undefined);
-    log("warn", "proxy.origin_timeout", { route: route.name, requestId: caller.requestId });
-    throw new Problem("origin-timeout", { detail: `The origin did not answer within ${route.timeoutMs} ms.`, extensions: { gateway: true } });
   }
   // The origin may have caught the cut-off stream and answered anyway: the client sent too much.
   if (exceeded()) {
@@ -107,8 +81,4 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
   // A Response that came over RPC is this isolate's own, its headers changeable: no copy needed.
   dropUnpassableResponseHeaders(answer.headers);
   return answer;
-}
-
-function tooLarge(limit: number): Problem {
-  return new Problem("payload-too-large", { detail: `This route accepts bodies of at most ${limit} bytes.` });
 }
