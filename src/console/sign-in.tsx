@@ -7,7 +7,7 @@ import type { AppEnv } from "../http/context.ts";
 import { fromAnotherSite } from "../http/person.ts";
 import { closeSession, openKeySession } from "../http/sessions.ts";
 import { sameDigest } from "../keys/hash.ts";
-import { readBoundedBody } from "../proxy/forward.ts";
+import { readBoundedBody } from "../proxy/body-limit.ts";
 import { displayable } from "./format.ts";
 import { Bare } from "./layout.tsx";
 import { html, signedIn, toSignIn } from "./page.tsx";

@@ -13,8 +13,9 @@ import { toolCallOf } from "../http/in-process.ts";
 import type { RoutePolicy } from "../http/route.ts";
 import { withIdempotency } from "../jobs/idempotency.ts";
 import { ingest } from "../jobs/ingest.ts";
-import { forwardToOrigin, readBoundedBody } from "../proxy/forward.ts";
-import { boundedBodyStream, callWorkerOrigin } from "../proxy/rpc.ts";
+import { boundedBodyStream, readBoundedBody } from "../proxy/body-limit.ts";
+import { forwardToOrigin } from "../proxy/forward.ts";
+import { callWorkerOrigin } from "../proxy/rpc.ts";
 import { openRealtime } from "../realtime/open.ts";
 
 const policies = new WeakMap<ProxyRoute, RoutePolicy>();
