@@ -56,7 +56,7 @@ export const keyRetentionMs = perValue((raw: string | undefined): number | null 
 export const accessLogSuccessSample = perValue((raw: string | undefined): number => {
   if (raw === undefined || raw.trim() === "") return 1;
   const n = Number(raw);
-  if (raw.trim() !== "" && Number.isFinite(n) && n >= 0 && n <= 1) return n;
+  if (n >= 0 && n <= 1) return n;
   log("warn", "config.invalid", { setting: "ACCESS_LOG_SUCCESS_SAMPLE", value: raw, using: 1 });
   return 1;
 });

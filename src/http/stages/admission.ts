@@ -41,6 +41,11 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   c.set("charged", policy.cost);
   await next();
-  const fields = rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds, undefined, legacyRateLimitHeaders(c.env));
-  for (const name in fields) c.res.headers.set(name, fields[name]!);
+  setRateLimitFields(c, decision);
 };
+
+/** The RateLimit fields of an admitted request (and the legacy trio, if configured) on its answer. */
+export function setRateLimitFields(c: Context<AppEnv>, admitted: Extract<Decision, { ok: true }>): void {
+  const fields = rateLimitHeaders(admitted.view, admitted.remaining, admitted.view.nextTokenSeconds, undefined, legacyRateLimitHeaders(c.env));
+  for (const name in fields) c.res.headers.set(name, fields[name]!);
+}

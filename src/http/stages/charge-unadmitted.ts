@@ -8,11 +8,10 @@ import type { MiddlewareHandler } from "hono";
 import { legacyRateLimitHeaders } from "../../config/settings.ts";
 import { log, loggablePath } from "../../core/log.ts";
 import { problemResponse } from "../../core/problem.ts";
-import { rateLimitHeaders } from "../../limits/headers.ts";
 import { admitRequest, type Decision } from "../../limits/leases.ts";
 import { refusalProblem } from "../../limits/refusals.ts";
 import type { AppEnv } from "../context.ts";
-import { limiterAccess } from "./admission.ts";
+import { limiterAccess, setRateLimitFields } from "./admission.ts";
 
 export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
@@ -35,6 +34,5 @@ export const chargeUnadmitted: MiddlewareHandler<AppEnv> = async (c, next) => {
     return;
   }
   c.set("charged", 1);
-  const fields = rateLimitHeaders(decision.view, decision.remaining, decision.view.nextTokenSeconds, undefined, legacyRateLimitHeaders(c.env));
-  for (const name in fields) c.res.headers.set(name, fields[name]!);
+  setRateLimitFields(c, decision);
 };
