@@ -40,10 +40,10 @@ function policyOf(route: ProxyRoute): RoutePolicy {
 }
 
 /** Finds the table route for the path (or passes on: 404), declares its policy and the resource it names. */
-export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const matchTableRoute: MiddlewareHandler<AppEnv> = (c, next) => {
   // The parsed URL's path, the one forwarded and signed (Hono's c.req.path is percent-decoded).
   const match = matchRoute(routeTable(c.env), c.get("url").pathname);
-  if (!match) return c.notFound(); // not ours either: 404 (or 405 for a code route's path)
+  if (!match) return Promise.resolve(c.notFound()); // not ours either: 404 (or 405 for a code route's path)
   const { route } = match;
   const method = c.req.method === "HEAD" ? "GET" : c.req.method;
   if (!(route.methods as string[]).includes(method)) {
@@ -63,7 +63,7 @@ export const matchTableRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set("tool", route.mcp.name);
     c.set("resource", { type: TOOL_RESOURCE, id: route.mcp.name });
   }
-  await next();
+  return next();
 };
 
 /** The handler: a WebSocket relayed, a Worker origin called over RPC, or the body read within the route's limit, then forwarded or made a job. */

@@ -47,7 +47,7 @@ export function refuseDuplicateMembers(text: string): void {
   }
 }
 
-export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const checkBody: MiddlewareHandler<AppEnv> = (c, next) => {
   const policy = c.get("route").body;
   if (policy.kind === "none") return next();
   const body = requestBody(c.req.raw.headers);
@@ -70,5 +70,5 @@ export const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (body.present && !policy.contentTypes.includes(body.type)) {
     throw new Problem("unsupported-media-type", { detail: `This route accepts ${policy.contentTypes.join(", ")}.` });
   }
-  await next();
+  return next();
 };

@@ -25,8 +25,9 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   // Hono's cors() would write its headers onto a placeholder response that the real one then has
   // to be merged with. Caches still learn that the answer depends on Origin.
   if (!c.req.raw.headers.has("origin")) {
+    if (list === "") return next();
     await next();
-    if (list !== "") c.res.headers.append("Vary", "Origin");
+    c.res.headers.append("Vary", "Origin");
     return;
   }
   return handlerFor(list)(c, next);

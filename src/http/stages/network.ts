@@ -9,12 +9,12 @@ import { currentRules } from "../../limits/leases.ts";
 import { ipNotAllowed } from "../../limits/refusals.ts";
 import type { AppEnv } from "../context.ts";
 
-export const checkNetwork: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const checkNetwork: MiddlewareHandler<AppEnv> = (c, next) => {
   const { key, tenant, operator } = c.get("principal");
   // A platform-wide operator is held to Cloudflare Access's policies alone; a tenant's operator also
   // to the tenant's networks, as every key of the tenant is.
   if (operator && operator.tenantId === null) return next();
   const verdict = networkVerdict(c.req.header("cf-connecting-ip"), operator ? [tenant.network] : [currentRules(key), tenant.network]);
   if (verdict !== "ok") throw ipNotAllowed(verdict, JSON.stringify({ keyId: key.keyId, tenantId: key.tenantId, source: "cache" }));
-  await next();
+  return next();
 };

@@ -1,7 +1,9 @@
 // Stage: identify the request. A valid incoming X-Request-Id is kept, otherwise one is generated.
-// Hono's own check would keep a key pasted into the header, so keygate's rule decides.
-import { requestId as honoRequestId } from "hono/request-id";
+// Hono's requestId() would keep a key pasted into the header, so keygate's rule decides; the
+// X-Request-Id answer field is set by the access-log stage, over any an origin sent.
+import type { MiddlewareHandler } from "hono";
 import { containsKeyLike } from "../../core/redact.ts";
+import type { AppEnv } from "../context.ts";
 
 const REQUEST_ID = /^[\w\-=.:]{1,128}$/;
 
@@ -11,4 +13,7 @@ export function acceptedRequestId(incoming: string | undefined): string {
   return crypto.randomUUID();
 }
 
-export const requestId = honoRequestId({ headerName: "", generator: (c) => acceptedRequestId(c.req.header("x-request-id")) });
+export const requestId: MiddlewareHandler<AppEnv> = (c, next) => {
+  c.set("requestId", acceptedRequestId(c.req.header("x-request-id")));
+  return next();
+};

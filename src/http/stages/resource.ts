@@ -7,7 +7,7 @@ import { currentRules } from "../../limits/leases.ts";
 import { insufficientResource } from "../../limits/refusals.ts";
 import type { AppEnv } from "../context.ts";
 
-export const checkResource: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const checkResource: MiddlewareHandler<AppEnv> = (c, next) => {
   const ref = c.get("resource");
   if (ref) {
     const { key } = c.get("principal");
@@ -15,5 +15,5 @@ export const checkResource: MiddlewareHandler<AppEnv> = async (c, next) => {
       throw insufficientResource(ref.type, JSON.stringify({ keyId: key.keyId, tenantId: key.tenantId, source: "cache" }));
     }
   }
-  await next();
+  return next();
 };

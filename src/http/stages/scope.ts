@@ -6,7 +6,7 @@ import { insufficientScope, Problem } from "../../core/problem.ts";
 import { grants } from "../../keys/scopes.ts";
 import type { AppEnv } from "../context.ts";
 
-export const requireScope: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requireScope: MiddlewareHandler<AppEnv> = (c, next) => {
   const { access, body } = c.get("route");
   // Forwarded routes act for a key and sign its identity for the origin: a person has neither.
   if (body.kind === "forwarded" && (c.get("principal").operator || c.get("session"))) {
@@ -16,5 +16,5 @@ export const requireScope: MiddlewareHandler<AppEnv> = async (c, next) => {
     const { key } = c.get("principal");
     if (!grants(key.scopes, access)) throw insufficientScope(access, key.keyId, "cache");
   }
-  await next();
+  return next();
 };

@@ -4,9 +4,9 @@ import type { MiddlewareHandler } from "hono";
 import { rejectAmbiguousPath, rejectCredentialInUrl } from "../../keys/credential.ts";
 import type { AppEnv } from "../context.ts";
 
-export const urlHygiene: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const urlHygiene: MiddlewareHandler<AppEnv> = (c, next) => {
   const url = c.get("url");
   rejectCredentialInUrl(url);
   rejectAmbiguousPath(url);
-  await next();
+  return next();
 };
