@@ -69,13 +69,14 @@ export function forwardableHeaders(incoming: Headers): Headers {
   return out;
 }
 
-const DROPPED_FROM_RESPONSE = new Set([...HOP_BY_HOP, "set-cookie"]);
+/** X-Powered-By tells a client what runs behind the gateway, and nothing it needs. */
+const DROPPED_FROM_RESPONSE = new Set([...HOP_BY_HOP, "set-cookie", "x-powered-by"]);
 
 const droppedFromResponse = (name: string, named: string[]) => DROPPED_FROM_RESPONSE.has(name) || named.includes(asDashed(name)) || name.startsWith("access-control-");
 
 /**
- * An origin's response headers minus hop-by-hop ones, CORS (keygate's own allowlist decides) and
- * cookies, removed in place from a Response this isolate made or received over RPC.
+ * An origin's response headers minus hop-by-hop ones, CORS (keygate's own allowlist decides),
+ * cookies and X-Powered-By, removed in place from a Response this isolate made or received over RPC.
  */
 export function dropUnpassableResponseHeaders(headers: Headers): void {
   const named = connectionNamed(headers);

@@ -2,7 +2,7 @@
 // every request with the TypeScript helper origins use (origin/verify.ts) and answers with what it
 // received, so tests can see exactly what crossed the gateway. Paths with special behaviour:
 //   /v1/echo/slow        answers after 3 s (timeouts); so does /v1/ingest-slow
-//   /v1/echo/cors        answers with CORS and Set-Cookie headers of its own
+//   /v1/echo/cors        answers with CORS, Set-Cookie and X-Powered-By headers of its own
 //   /v1/echo/status/NNN  answers with status NNN
 //   /v1/echo/stream      streams its answer in chunks
 //   /v1/echo/slow/stream answers at once, then streams for 500 ms (past the slow route's 300 ms timeout)
@@ -63,6 +63,7 @@ export function startEchoOrigin(port: number, jwks: Jwks): Promise<Server> {
         "access-control-allow-origin": "*",
         "access-control-allow-credentials": "true",
         "set-cookie": "session=origin; Path=/",
+        "x-powered-by": "Express",
       });
       res.end(echo);
       return;

@@ -126,11 +126,13 @@ describe("paths an origin could read differently", () => {
 });
 
 describe("what comes back", () => {
-  it("an origin's CORS and cookie headers never reach the client", async () => {
+  it("an origin's CORS, cookie and X-Powered-By headers never reach the client", async () => {
     const res = await call("/v1/echo/cors", { key: client.key, headers: { Origin: "https://evil.example" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
     expect(res.headers.get("set-cookie")).toBeNull();
+    expect(res.headers.get("x-powered-by")).toBeNull();
+    expect(res.headers.get("content-type")).toBe("application/json");
   });
 });
