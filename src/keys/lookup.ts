@@ -91,8 +91,11 @@ function refreshLater(stores: Stores, defer: Defer, name: string, load: (backgro
   defer(shared(name, () => load(stores.background)).catch((err: unknown) => log("warn", "cache.refresh_failed", { what: name.split(":")[0], error: String(err) })));
 }
 
-/** Memory first: a fresh copy as it is, a stale one while it is refreshed, a miss as one shared load. */
-async function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, id: string, name: string, load: (s: Stores) => Promise<T>): Promise<T> {
+/**
+ * Memory first: a fresh copy as it is, a stale one while it is refreshed (neither as a promise),
+ * a miss as one shared load.
+ */
+function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, id: string, name: string, load: (s: Stores) => Promise<T>): T | Promise<T> {
   const cached = cache.lookup(id);
   if (cached !== undefined) {
     if (cached.stale) refreshLater(stores, defer, name, load);
@@ -101,7 +104,7 @@ async function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache
   return shared(name, () => load(stores));
 }
 
-export function findKey(stores: Stores, defer: Defer, hash: string): Promise<KeySnapshot | null> {
+export function findKey(stores: Stores, defer: Defer, hash: string): KeySnapshot | null | Promise<KeySnapshot | null> {
   return throughMemory(stores, defer, memory.keys, hash, kvKeyName(hash), (s) => loadKey(s, defer, hash));
 }
 
@@ -123,7 +126,7 @@ async function loadKey(stores: Stores, defer: Defer, hash: string): Promise<KeyS
   return found;
 }
 
-export function findTenant(stores: Stores, defer: Defer, id: string): Promise<TenantSnapshot | null> {
+export function findTenant(stores: Stores, defer: Defer, id: string): TenantSnapshot | null | Promise<TenantSnapshot | null> {
   // A tenant missing from D1 is not remembered: its keys are refused by verification anyway.
   return throughMemory(stores, defer, memory.tenants as MemoryCache<TenantSnapshot | null>, id, kvTenantName(id), (s) => loadTenant(s, defer, id));
 }

@@ -28,7 +28,12 @@ type Defer = (promise: Promise<unknown>) => void;
 // One message for the causes a guesser could learn from; the log keeps the real one.
 const INVALID_DETAIL = "The API key is not valid.";
 
-export async function verifyKey(stores: Stores, defer: Defer, presented: string, now = Date.now()): Promise<Principal> {
+/**
+ * The checks answer as they are when the key and its tenant are in this isolate's memory (most
+ * requests: no promise, no await), and as a promise when a store must be read. A refusal is
+ * thrown either way.
+ */
+export function verifyKey(stores: Stores, defer: Defer, presented: string, now = Date.now()): Principal | Promise<Principal> {
   if (!parseKey(presented)) {
     throw new Problem("malformed-key", {
       detail: "The API key is not in keygate's format (kg_live_... or kg_test_...) or its checksum is wrong.",
@@ -39,8 +44,12 @@ export async function verifyKey(stores: Stores, defer: Defer, presented: string,
 }
 
 /** The same checks for a key known by its hash (a console session holds the hash, never the key). */
-export async function verifyHashed(stores: Stores, defer: Defer, hash: string, now = Date.now()): Promise<Principal> {
-  const key = await findKey(stores, defer, hash);
+export function verifyHashed(stores: Stores, defer: Defer, hash: string, now = Date.now()): Principal | Promise<Principal> {
+  const key = findKey(stores, defer, hash);
+  return key instanceof Promise ? key.then((found) => checkKey(stores, defer, hash, found, now)) : checkKey(stores, defer, hash, key, now);
+}
+
+function checkKey(stores: Stores, defer: Defer, hash: string, key: KeySnapshot | null, now: number): Principal | Promise<Principal> {
   if (!key || !sameDigest(key.hash, hash)) {
     throw new Problem("unknown-key", { detail: INVALID_DETAIL, cause: "unknown" });
   }
@@ -51,7 +60,11 @@ export async function verifyHashed(stores: Stores, defer: Defer, hash: string, n
     const rolled = key.secretExpiresAt !== null && key.secretExpiresAt <= now;
     throw new KeyRefused("expired-key", rolled ? "The API key was rolled and its grace period has ended." : "The API key has expired.", key);
   }
-  const tenant = await findTenant(stores, defer, key.tenantId);
+  const tenant = findTenant(stores, defer, key.tenantId);
+  return tenant instanceof Promise ? tenant.then((found) => checkTenant(key, found)) : checkTenant(key, tenant);
+}
+
+function checkTenant(key: KeySnapshot, tenant: TenantSnapshot | null): Principal {
   if (!tenant || !tenant.active) {
     throw new KeyRefused("tenant-inactive", "The tenant that owns this API key is not active.", key);
   }
