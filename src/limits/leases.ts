@@ -95,10 +95,20 @@ export function authStateOf(key: KeySnapshot): AuthState {
 
 /**
  * Admit one request of `cost` tokens for a route needing `scope`: from the lease if it can,
- * otherwise through the key's object. Concurrent requests of this isolate share one call.
+ * otherwise through the key's object. Concurrent requests of this isolate share one call. A
+ * decision from the lease comes back as it is, not as a promise: most requests, no await.
  */
-export async function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where = {}): Promise<Decision> {
-  countTraffic(key.keyId, Date.now());
+export function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where = {}): Decision | Promise<Decision> {
+  const now = Date.now();
+  countTraffic(key.keyId, now);
+  const local = fromLease(key.keyId, scope, cost, now, where);
+  if (!local) return admitWhenLeaseFails(access, key, tenant, scope, cost, where);
+  if (endingSoon(key.keyId, now)) renewInBackground(access, key, tenant);
+  return local;
+}
+
+/** The lease could not decide: wait for the object call this isolate has out, else make one. */
+async function admitWhenLeaseFails(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where): Promise<Decision> {
   for (let round = 0; round < 4; round++) {
     const now = Date.now();
     const local = fromLease(key.keyId, scope, cost, now, where);

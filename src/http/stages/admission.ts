@@ -27,7 +27,8 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   let decision: Decision;
   try {
-    decision = await admitRequest(limiterAccess(c), key, tenant, scope, policy.cost, { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.get("resource") ?? null });
+    const admitted = admitRequest(limiterAccess(c), key, tenant, scope, policy.cost, { ip: c.req.header("cf-connecting-ip") ?? null, resource: c.get("resource") ?? null });
+    decision = admitted instanceof Promise ? await admitted : admitted;
   } catch (err) {
     log("error", "limiter.unreachable", { keyId: key.keyId, error: String(err) });
     decision = { ok: false, reason: "unavailable" };
