@@ -22,12 +22,31 @@ function target(env: Env, route: ProxyRoute, path: string, search: string): Targ
     if (!binding || typeof binding.fetch !== "function") throw misconfigured(route, `service binding ${route.service} is missing`);
     return { url: new URL(path + search, `https://${route.service.toLowerCase()}.internal`), send: (req) => binding.fetch(req) };
   }
-  const base = vars[route.origin!];
-  if (typeof base !== "string" || !URL.canParse(base)) throw misconfigured(route, `${route.origin} is not a URL`);
-  const url = new URL(base);
-  url.pathname = url.pathname.replace(/\/$/, "") + path;
-  url.search = search;
-  return { url, send: (req) => fetch(req) };
+  const base = originBase(vars[route.origin!]);
+  if (base === null) throw misconfigured(route, `${route.origin} is not a URL`);
+  // One parse per request: the base was checked and cut to size once (originBase). Text after
+  // it is read as its path only when it starts with "/" (a parsed URL's pathname always does).
+  if (!path.startsWith("/")) throw new Error(`a forwarded path must start with "/": ${path}`);
+  return { url: new URL(base + path + search), send: (req) => fetch(req) };
+}
+
+/** Origin URLs (a var's value), each parsed once: the part the forwarded path and query follow. */
+const originBases = new Map<string, string | null>();
+
+/** `https://api.internal/base/` → `https://api.internal/base`: its query and fragment dropped. */
+function originBase(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  let base = originBases.get(value);
+  if (base === undefined) {
+    const url = URL.parse(value);
+    if (url) {
+      url.search = "";
+      url.hash = "";
+    }
+    base = url ? url.href.replace(/\/$/, "") : null;
+    originBases.set(value, base);
+  }
+  return base;
 }
 
 function misconfigured(route: ProxyRoute, why: string): Problem {
