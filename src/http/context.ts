@@ -5,6 +5,9 @@ import type { KeySnapshot } from "../keys/snapshot.ts";
 import type { Principal } from "../keys/verify.ts";
 import type { RoutePolicy } from "./route.ts";
 
+/** Header fields as Headers iterates them: lowercase names, repeated values joined. */
+export type HeaderList = readonly (readonly [string, string])[];
+
 /** What the pipeline's stages hand to each other through Hono's context. */
 export type AppEnv = {
   Bindings: Env;
@@ -12,6 +15,8 @@ export type AppEnv = {
     requestId: string;
     /** The request URL, parsed once by the first stage (accessLog) for every later one. */
     url: URL;
+    /** The request's header fields, read out of the runtime once (http/header-list.ts). */
+    headerList?: HeaderList;
     stores: Stores;
     /** Run after the response; every deferred promise is awaited before the access log line. */
     defer: (promise: Promise<unknown>) => void;

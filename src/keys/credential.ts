@@ -56,7 +56,7 @@ function holdsKey(text: string): boolean {
  * forwarded to the origin and kept in its logs. Refused like a key in the URL: RFC 6750's
  * invalid_request covers "more than one method for including an access token".
  */
-export function rejectKeyInOtherHeaders(headers: Headers): void {
+export function rejectKeyInOtherHeaders(headers: Iterable<readonly [string, string]>): void {
   for (const [name, value] of headers) {
     if (!CREDENTIAL_HEADERS.has(name) && holdsKey(value)) {
       throw new Problem("invalid-request", {

@@ -3,6 +3,7 @@
 // RFC 9421 Ed25519 signature over all of it. The origin's response streams back unchanged.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
+import { headerList } from "../http/header-list.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
 import type { ProxyRoute } from "../config/route-table.ts";
@@ -66,7 +67,7 @@ export async function signedCall(c: Context<AppEnv>, route: ProxyRoute, opts: Fo
   const incoming = c.get("url");
   const { url, send } = target(c.env, route, opts.path ?? incoming.pathname, opts.search ?? (opts.path ? "" : incoming.search));
 
-  const headers = forwardableHeaders(c.req.raw.headers);
+  const headers = forwardableHeaders(headerList(c));
   headers.set("x-request-id", requestId);
   headers.set("x-keygate-key-id", key.keyId);
   headers.set("x-keygate-tenant-id", key.tenantId);

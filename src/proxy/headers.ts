@@ -39,9 +39,12 @@ const DROPPED = new Set([...CREDENTIAL_HEADERS, ...OURS, ...ROUTING, ...HOP_BY_H
  */
 const asDashed = (name: string) => (name.includes("_") ? name.replaceAll("_", "-") : name);
 
+/** The prefixes as one test (they are plain lowercase names, nothing to escape). */
+const DROPPED_PREFIX = new RegExp(`^(?:${DROPPED_PREFIXES.join("|")})`);
+
 function dropped(name: string): boolean {
   const dashed = asDashed(name);
-  return DROPPED.has(dashed) || DROPPED_PREFIXES.some((p) => dashed.startsWith(p));
+  return DROPPED.has(dashed) || DROPPED_PREFIX.test(dashed);
 }
 
 /**
@@ -49,21 +52,21 @@ function dropped(name: string): boolean {
  * sees that header (local workerd, tests): on Cloudflare the runtime consumes it first, so there a
  * name listed in it arrives as an ordinary header (README "Forwarding to origins").
  */
-function connectionNamed(headers: Headers): string[] {
-  const connection = headers.get("connection");
-  if (connection === null) return [];
+function connectionNamed(connection: string | null | undefined): string[] {
+  if (connection == null) return [];
   return connection
     .split(",")
     .map((s) => asDashed(s.trim().toLowerCase()))
     .filter(Boolean);
 }
 
-/** The client's headers minus everything dropped above. */
-export function forwardableHeaders(incoming: Headers): Headers {
-  const named = connectionNamed(incoming);
+/** The client's headers (a Headers, or its fields as a list: http/header-list.ts) minus everything dropped above. */
+export function forwardableHeaders(incoming: Iterable<readonly [string, string]>): Headers {
+  const fields = Array.isArray(incoming) ? (incoming as readonly (readonly [string, string])[]) : [...incoming];
+  const named = connectionNamed(fields.find(([name]) => name === "connection")?.[1]);
   const out = new Headers();
   // Headers iterates lowercase names, repeated ones joined (set-cookie aside, never sent by clients).
-  for (const [name, value] of incoming) {
+  for (const [name, value] of fields) {
     if (!dropped(name) && !named.includes(asDashed(name))) out.append(name, value);
   }
   return out;
@@ -79,7 +82,7 @@ const droppedFromResponse = (name: string, named: string[]) => DROPPED_FROM_RESP
  * cookies and X-Powered-By, removed in place from a Response this isolate made or received over RPC.
  */
 export function dropUnpassableResponseHeaders(headers: Headers): void {
-  const named = connectionNamed(headers);
+  const named = connectionNamed(headers.get("connection"));
   const unpassable: string[] = [];
   for (const name of headers.keys()) if (droppedFromResponse(name, named)) unpassable.push(name);
   for (const name of unpassable) headers.delete(name);

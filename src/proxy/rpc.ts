@@ -5,6 +5,7 @@
 // client's credentials and identity-shaped headers are removed all the same.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context.ts";
+import { headerList } from "../http/header-list.ts";
 import { deadline, Late } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
 import { Problem } from "../core/problem.ts";
@@ -40,7 +41,7 @@ export async function callWorkerOrigin(c: Context<AppEnv>, route: ProxyRoute, op
   const incoming = c.get("url");
   const path = opts.path ?? incoming.pathname;
   const url = `https://${route.service!.toLowerCase()}.internal${path}${opts.path ? "" : incoming.search}`;
-  const request = new Request(url, { method: opts.method ?? c.req.method, headers: forwardableHeaders(c.req.raw.headers), body: opts.body });
+  const request = new Request(url, { method: opts.method ?? c.req.method, headers: forwardableHeaders(headerList(c)), body: opts.body });
   const resource = c.get("resource");
   const caller: RpcCaller = {
     keyId: key.keyId,

@@ -11,6 +11,7 @@ import { ticketInUrl } from "../../keys/ticket.ts";
 import { KeyRefused, verifyKey, type Principal } from "../../keys/verify.ts";
 import { verifyAccessJwt } from "../../people/access-jwt.ts";
 import type { AppEnv } from "../context.ts";
+import { headerList } from "../header-list.ts";
 import { handedOver } from "../in-process.ts";
 import { accessAssertion, checkPersonRequest, resolvePerson } from "../person.ts";
 import { hasSessionCookie } from "../sessions.ts";
@@ -19,7 +20,7 @@ import { redeemTicket } from "../ticket-credential.ts";
 // Not async: a key's request returns withKey's promise to the stage chain as it is, one async
 // frame less on every request; a person's is async (authenticatePerson).
 export const authenticate: MiddlewareHandler<AppEnv> = (c, next) => {
-  rejectKeyInOtherHeaders(c.req.raw.headers);
+  rejectKeyInOtherHeaders(headerList(c));
   const presented = extractCredential(c.req.raw.headers);
   const ticket = ticketInUrl(c.get("url"));
   if (ticket !== null) {
