@@ -69,17 +69,31 @@ async function keyFromD1(stores: Stores, hash: string): Promise<KeySnapshot | nu
 }
 
 /**
- * When a hot key's copy expires, every request in flight at that moment would read KV itself;
- * one lookup per key (and per tenant) is shared by all of them instead.
+ * When a key's copy is missing, every request in flight at that moment would read KV itself: one
+ * lookup per key (and per tenant) runs at a time, and the others find its result in memory.
  */
 const pending = new BoundedMap<string, Promise<unknown>>(MEMORY_MAX_ENTRIES);
 
 function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
-  const running = pending.get(name);
-  if (running) return running as Promise<T>;
   const p = load().finally(() => pending.delete(name));
   pending.set(name, p);
   return p;
+}
+
+/**
+ * Another request is loading this copy: look in memory again after 2, 4, 8 and 16 ms, then load
+ * it here. Never by awaiting that request's promise: workerd does not always resume the waiter
+ * in its own context, and its answer then fails as the other request ends (limits/leases.ts
+ * admitWhenLeaseFails says more). A timer this request sets always fires in this request.
+ */
+async function afterTheirLoad<T>(cache: MemoryCache<T>, id: string, name: string, load: () => Promise<T>): Promise<T> {
+  for (let round = 0; round < 4; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 2 << round));
+    const cached = cache.lookup(id);
+    if (cached !== undefined) return cached.value;
+    if (!pending.has(name)) break;
+  }
+  return load();
 }
 
 /**
@@ -93,7 +107,7 @@ function refreshLater(stores: Stores, defer: Defer, name: string, load: (backgro
 
 /**
  * Memory first: a fresh copy as it is, a stale one while it is refreshed (neither as a promise),
- * a miss as one shared load.
+ * a miss as one load, which requests missing the same copy meanwhile look for in memory.
  */
 function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, id: string, name: string, load: (s: Stores) => Promise<T>): T | Promise<T> {
   const cached = cache.lookup(id);
@@ -101,6 +115,7 @@ function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, i
     if (cached.stale) refreshLater(stores, defer, name, load);
     return cached.value;
   }
+  if (pending.has(name)) return afterTheirLoad(cache, id, name, () => load(stores));
   return shared(name, () => load(stores));
 }
 
