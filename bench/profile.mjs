@@ -6,6 +6,9 @@
 // bench/results/tmp/hot-path.cpuprofile.
 //
 //   node bench/profile.mjs [seconds] [scenario]     scenario: hot (default) | blocked | passthrough
+//
+// For hot, it also prints the busy samples per sample of the signing floor's own functions: the
+// way to compare two builds on a shared machine (README Performance).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { preflight } from "./lib/preflight.mjs";
@@ -99,5 +102,27 @@ async function profile(origin, stack) {
   for (const [name, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     console.log(`${((count / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
   }
+  if (worker === "keygate") console.log(`busy samples per floor sample: ${busyPerFloor(profile, byId).toFixed(3)} (compare builds by this, not req/s: README Performance)`);
   console.log(`full profile: ${path.relative(process.cwd(), file)}`);
+}
+
+/**
+ * The isolate's busy samples over the samples of what every signing gateway does per request (the
+ * signature, the body read and digest, the fetch and its Request), in the same profile. Contention
+ * on a shared machine slows both alike, so this ratio compares two builds where req/s cannot.
+ */
+function busyPerFloor(profile, byId) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const FLOOR = new Set(["signRequest", "readBoundedBody", "contentDigest"]);
+  let busy = 0;
+  let floor = 0;
+  for (const id of profile.samples) {
+    const f = byId.get(id).callFrame;
+    if (f.functionName === "(idle)") continue;
+    busy++;
+    const caller = parent.has(id) ? byId.get(parent.get(id)).callFrame.functionName : "";
+    if (FLOOR.has(f.functionName) || (!f.url && (f.functionName === "fetch" || f.functionName === "Request") && caller === "forwardToOrigin")) floor++;
+  }
+  return busy / floor;
 }
