@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { deadline } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
+import { lookAgain } from "../core/look-again.ts";
 import { MemoryCache } from "../core/memory-cache.ts";
 import type { Stores } from "../db/client.ts";
 import { readD1 } from "../db/read.ts";
@@ -81,22 +82,6 @@ function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Another request is loading this copy: look in memory again after 2, 4, 8 and 16 ms, then load
- * it here. Never by awaiting that request's promise: workerd does not always resume the waiter
- * in its own context, and its answer then fails as the other request ends (limits/leases.ts
- * admitWhenLeaseFails says more). A timer this request sets always fires in this request.
- */
-async function afterTheirLoad<T>(cache: MemoryCache<T>, id: string, name: string, load: () => Promise<T>): Promise<T> {
-  for (let round = 0; round < 4; round++) {
-    await new Promise((resolve) => setTimeout(resolve, 2 << round));
-    const cached = cache.lookup(id);
-    if (cached !== undefined) return cached.value;
-    if (!pending.has(name)) break;
-  }
-  return load();
-}
-
-/**
  * A stale copy is served as it is, and one read per key refreshes it after the response: its store
  * calls are counted on the request's background meter, not as the request's own.
  */
@@ -115,7 +100,9 @@ function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, i
     if (cached.stale) refreshLater(stores, defer, name, load);
     return cached.value;
   }
-  if (pending.has(name)) return afterTheirLoad(cache, id, name, () => load(stores));
+  // Another request is loading it: look in memory again on this request's own timers, then load
+  // it here (core/look-again.ts says why not by awaiting that request's load).
+  if (pending.has(name)) return lookAgain(() => cache.lookup(id), () => pending.has(name)).then((hit) => (hit ? hit.value : load(stores)));
   return shared(name, () => load(stores));
 }
 

@@ -6,6 +6,7 @@
 import { BoundedMap } from "../core/bounded-map.ts";
 import { deadline } from "../core/deadline.ts";
 import { log } from "../core/log.ts";
+import { lookAgain } from "../core/look-again.ts";
 import { grants, isScope } from "../keys/scopes.ts";
 import { NO_RULES, type KeyRules } from "../keys/access-rules.ts";
 import type { KeySnapshot, TenantSnapshot } from "../keys/snapshot.ts";
@@ -95,42 +96,31 @@ export function authStateOf(key: KeySnapshot): AuthState {
 
 /**
  * Admit one request of `cost` tokens for a route needing `scope`: from the lease if it can,
- * otherwise through the key's object. Concurrent requests of this isolate share one call. A
- * decision from the lease comes back as it is, not as a promise: most requests, no await.
+ * otherwise through the key's object. Concurrent requests of this isolate share one call: while
+ * one is out for the key, the others look at the lease again on their own timers
+ * (core/look-again.ts) before making their own. A decision made here (the lease's, or a
+ * remembered 429) comes back as it is, not as a promise: most requests, no await.
  */
 export function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where = {}): Decision | Promise<Decision> {
-  const now = Date.now();
-  countTraffic(key.keyId, now);
-  const local = fromLease(key.keyId, scope, cost, now, where);
-  if (!local) return admitWhenLeaseFails(access, key, tenant, scope, cost, where);
-  if (endingSoon(key.keyId, now)) renewInBackground(access, key, tenant);
-  return local;
+  countTraffic(key.keyId, Date.now());
+  const decideHere = (): Decision | undefined => fromMemory(access, key, tenant, scope, cost, where);
+  const decided = decideHere();
+  if (decided) return decided;
+  if (!inflight.has(key.keyId)) return callObject(access.limiter(), key, tenant, scope, cost, where);
+  return lookAgain(decideHere, () => inflight.has(key.keyId)).then((later) => later ?? callObject(access.limiter(), key, tenant, scope, cost, where));
 }
 
-/**
- * The lease could not decide: while the isolate has an object call out for the key, look again
- * after 2, 4, 8 and 16 ms, then make a call of its own.
- *
- * It never awaits that call's promise. The call belongs to another request, and workerd does not
- * always resume a request that awaited it in its own context: in the bench, after a while, the
- * waiters' answers were made in the caller's context and failed as it ended ("Cannot perform I/O
- * on behalf of a different request", a 500 from the runtime). A timer this request sets always
- * fires in this request.
- */
-async function admitWhenLeaseFails(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where): Promise<Decision> {
-  for (let round = 0; round < 5; round++) {
-    const now = Date.now();
-    const local = fromLease(key.keyId, scope, cost, now, where);
-    if (local) {
-      if (endingSoon(key.keyId, now)) renewInBackground(access, key, tenant);
-      return local;
-    }
-    const refused = refusals.get(key.keyId);
-    if (refused && refused.until > now) return { ...refused.result, retryAfterMs: Math.max(0, refused.retryAt - now) };
-    if (round === 4 || !inflight.has(key.keyId)) break;
-    await new Promise((resolve) => setTimeout(resolve, 2 << round));
+/** What this isolate can decide alone: from the lease (renewed ahead when it runs low), or a 429 it remembers. */
+function fromMemory(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where): Decision | undefined {
+  const now = Date.now();
+  const local = fromLease(key.keyId, scope, cost, now, where);
+  if (local) {
+    if (endingSoon(key.keyId, now)) renewInBackground(access, key, tenant);
+    return local;
   }
-  return callObject(access.limiter(), key, tenant, scope, cost, where);
+  const refused = refusals.get(key.keyId);
+  if (refused && refused.until > now) return { ...refused.result, retryAfterMs: Math.max(0, refused.retryAt - now) };
+  return undefined;
 }
 
 /**
