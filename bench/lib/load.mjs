@@ -131,15 +131,8 @@ export function perRequest(aggregate) {
  * Returns how long it waited and the last reading.
  */
 export async function waitForQuiet(pids, { cores = 0.3, maxMs = 10_000 } = {}) {
-  const started = performance.now();
-  let other = 0;
-  for (;;) {
-    const before = snapshotCpu(pids);
-    await new Promise((r) => setTimeout(r, 1000));
-    other = cpuDelta(before, snapshotCpu(pids)).otherCores;
-    if (other < cores || performance.now() - started >= maxMs) break;
-  }
-  return { waitedMs: performance.now() - started, otherCores: other };
+  const { waitedMs, last } = await waitBelow(pids, 1000, (before, after) => cpuDelta(before, after).otherCores, cores, maxMs);
+  return { waitedMs, otherCores: last };
 }
 
 /**
@@ -148,14 +141,19 @@ export async function waitForQuiet(pids, { cores = 0.3, maxMs = 10_000 } = {}) {
  * runs on the same thread as every Worker and would otherwise land in a latency measurement.
  */
 export async function waitForIdle(pids, { cores = 0.05, maxMs = 10_000 } = {}) {
+  const { waitedMs, last } = await waitBelow(pids, 250, (before, after) => (after.workerd - before.workerd) / (after.at - before.at), cores, maxMs);
+  return { waitedMs, workerdCores: last };
+}
+
+/** Reads the CPU snapshots `windowMs` apart until `reading` of the two is below `cores`, or maxMs passed. */
+async function waitBelow(pids, windowMs, reading, cores, maxMs) {
   const started = performance.now();
-  let busy = 0;
+  let last = 0;
   for (;;) {
     const before = snapshotCpu(pids);
-    await new Promise((r) => setTimeout(r, 250));
-    const after = snapshotCpu(pids);
-    busy = (after.workerd - before.workerd) / (after.at - before.at);
-    if (busy < cores || performance.now() - started >= maxMs) break;
+    await new Promise((r) => setTimeout(r, windowMs));
+    last = reading(before, snapshotCpu(pids));
+    if (last < cores || performance.now() - started >= maxMs) break;
   }
-  return { waitedMs: performance.now() - started, workerdCores: busy };
+  return { waitedMs: performance.now() - started, last };
 }
