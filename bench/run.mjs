@@ -163,6 +163,8 @@ async function main() {
   /** Unsaturated: one connection, no think time (wrk -t1 -c1), for the added latency of the hot path. */
   const unsaturated = [
     { id: "a-c1", label: "(a) bare pass-through Worker, 1 connection", worker: "passthrough", env: () => ({}), connections: 1, unsaturated: true },
+    // The floor at one connection too: how much of the added latency any signing gateway pays.
+    { id: "a+s-c1", label: "(a+s) pass-through that signs, 1 connection", worker: "signing-passthrough", env: () => ({}), expect: ["200"], strict: true, connections: 1, unsaturated: true },
     { id: "b-c1", label: "(b) keygate hot path, 1 connection", worker: "keygate", env: () => ({ BENCH_KEY: hot.key }), expect: ["200"], strict: true, warmKey: hot.key, connections: 1, unsaturated: true },
   ];
   const mfScenarios = [

@@ -142,7 +142,10 @@ export function summarize(d) {
           addedP50: rows["b-c1"].p50 - rows["a-c1"].p50,
           addedP99: rows["b-c1"].p99 - rows["a-c1"].p99,
           roundsAddedP50: d.results["b-c1"].runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50),
-          settledMs: ["a-c1", "b-c1"].flatMap((id) => d.results[id].runs.map((run) => run.settled?.waitedMs ?? 0)),
+          // The signing floor at one connection (absent from runs before it was added).
+          floor: rows["a+s-c1"] ?? null,
+          roundsFloorAddedP50: d.results["a+s-c1"]?.runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50) ?? null,
+          settledMs: ["a-c1", "a+s-c1", "b-c1"].filter((id) => d.results[id]).flatMap((id) => d.results[id].runs.map((run) => run.settled?.waitedMs ?? 0)),
         }
       : null;
   return { ...d, prices: PRICES, baseline, roundRatios, rows, unsaturated, costs: { bare, naive, perRequestObject, hot: hot.cost }, edgeRows: edge, targets };
@@ -176,7 +179,8 @@ function issueTargets(d, rows, perRound) {
       name: `(2) unsaturated added latency at 1 connection ≤ ${TARGETS.addedP50Ms} ms p50 over the bare pass-through`,
       value:
         `p50 b − a = ${signed(added)} ms, the median over rounds (rounds: ${rounds.map(signed).join(", ")}; means: a ${ms(ua.p50)}, b ${ms(ub.p50)} ms); ` +
-        `p99 a ${ms(ua.p99)}, b ${ms(ub.p99)} ms (${signed(ub.p99 - ua.p99)}); wrk -t1 -c1, no think time`,
+        `p99 a ${ms(ua.p99)}, b ${ms(ub.p99)} ms (${signed(ub.p99 - ua.p99)}); wrk -t1 -c1, no think time` +
+        (d.results["a+s-c1"] ? `; of it the signing floor alone (a+s − a): ${signed(median(d.results["a+s-c1"].runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50)))} ms` : ""),
       met: added <= TARGETS.addedP50Ms,
     });
   } else out.push({ name: `(2) unsaturated added latency at 1 connection ≤ ${TARGETS.addedP50Ms} ms p50`, value: "not measured", met: null });
@@ -307,9 +311,16 @@ export function renderMarkdown(s) {
     L.push("");
     L.push("| scenario | req/s | p50 ms | p99 ms | workerd CPU µs/req |");
     L.push("|---|---|---|---|---|");
-    for (const r of [u.a, u.b]) L.push(`| ${s.results[r === u.a ? "a-c1" : "b-c1"].label} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.cpuUs.toFixed(0)} |`);
+    for (const [id, r] of [["a-c1", u.a], ["a+s-c1", u.floor], ["b-c1", u.b]]) if (r) L.push(`| ${s.results[id].label} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.cpuUs.toFixed(0)} |`);
     L.push("");
     L.push(`Added by keygate at one connection: p50 **${signed(median(u.roundsAddedP50))} ms** (median of rounds: ${u.roundsAddedP50.map(signed).join(", ")}), p99 ${signed(u.addedP99)} ms (means).`);
+    if (u.roundsFloorAddedP50) {
+      const beyond = u.roundsAddedP50.map((x, i) => x - u.roundsFloorAddedP50[i]);
+      L.push(
+        `Of that, the signing floor alone (a+s) adds p50 ${signed(median(u.roundsFloorAddedP50))} ms (rounds: ${u.roundsFloorAddedP50.map(signed).join(", ")}), ` +
+          `and keygate beyond the floor ${signed(median(beyond))} ms (rounds: ${beyond.map(signed).join(", ")}).`,
+      );
+    }
     L.push("");
   }
   L.push("## Limits under load: accuracy");
