@@ -11,8 +11,9 @@
 // A variant named a+b applies both patches. Without a list: orig and every single patch: no-log,
 // log-noscrub, log-constant, no-signature, no-digest, no-secureheaders, no-response-filter;
 // stage cuts that answer a constant 200 for POST /v1/query at one point
-// (cut-at-start, cut-before-auth, cut-after-auth, cut-before-forward), so the difference between
-// two cuts is what the stages between them cost; fwd-plain(-headers), which reduce forwarding to a
+// (cut-at-start, cut-before-auth, cut-after-auth, the finer cuts after it, cut-before-forward), so
+// the difference between two cuts is what the stages between them cost (bench/stage-costs.mjs
+// measures the same cuts inside the isolate, without HTTP); fwd-plain(-headers), which reduce forwarding to a
 // bare fetch. Stops at once with one line if wrk or npm install is missing (lib/preflight.mjs);
 // leaves no process behind however it ends (lib/lifecycle.mjs).
 import { readFileSync, writeFileSync } from "node:fs";

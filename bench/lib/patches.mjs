@@ -112,6 +112,14 @@ export const patches = {
   "cut-at-start": cutBefore("request-id"),
   "cut-before-auth": cutBefore("authenticate"),
   "cut-after-auth": cutAfter("authenticate"),
+  // Finer cuts after authentication, in pipeline order (bench/stage-costs.mjs): a route stage
+  // cut (ROUTE_STAGES) answers for code routes too, but the measured path is a table route.
+  "cut-after-network": cutAfter("network"),
+  "cut-after-charge": cutAfter("charge-unadmitted"),
+  "cut-before-scope": cutBefore("scope"),
+  "cut-after-resource": cutAfter("resource"),
+  "cut-after-admission": cutAfter("admission"),
+  "cut-after-body": cutAfter("body"),
   "cut-before-forward": atStart(FORWARD, "forwardToOrigin", () => `return ${CONSTANT};`),
   // dropUnpassableResponseHeaders() (src/proxy/headers.ts): the origin's response headers passed
   // on unfiltered (still copied into a new Response, whose headers the later stages set).

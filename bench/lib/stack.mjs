@@ -33,6 +33,7 @@ export async function buildAll() {
       passthrough: path.join(BENCH, "passthrough.ts"),
       "signing-passthrough": path.join(BENCH, "workers/signing-passthrough.ts"),
       "keygate-main": path.join(BENCH, "workers/keygate-main.ts"),
+      "keygate-loop": path.join(BENCH, "workers/keygate-loop.ts"),
       "keygate-edge": path.join(BENCH, "workers/keygate-edge.ts"),
       naive: path.join(BENCH, "workers/naive.ts"),
       "rpc-origin": path.join(BENCH, "workers/rpc-origin.ts"),
@@ -129,10 +130,11 @@ export async function rpcSupported() {
  *                   through Miniflare's interceptor Worker (no BENCH_ORIGIN / ORIGIN binding).
  * Every Worker but the -mf ones reaches the origin through an `external` service binding, i.e.
  * workerd's own HTTP client (bench/workers/outbound.ts explains why). With `rpc`, keygate's route
- * table is wrangler.toml's plus RPC_ROUTE. Miniflare is stopped when the script ends (lifecycle.mjs),
+ * table is wrangler.toml's plus RPC_ROUTE. `keygateEntry: "keygate-loop.js"` serves the first
+ * keygate Worker through bench/workers/keygate-loop.ts (stage-costs.mjs). Miniflare is stopped when the script ends (lifecycle.mjs),
  * or by the returned stop().
  */
-export async function startWorkers({ originUrl, inspectorPort, rpc = false }) {
+export async function startWorkers({ originUrl, inspectorPort, rpc = false, keygateEntry = "keygate-main.js" }) {
   const config = unstable_readConfig({ config: path.join(ROOT, "wrangler.toml") });
   const vars = {
     ...config.vars,
@@ -182,7 +184,7 @@ export async function startWorkers({ originUrl, inspectorPort, rpc = false }) {
     unsafeDirectSockets: socket,
   });
   const workers = [
-    keygateWorker("keygate", "keygate-main.js", { durableObjects: objects(null) }),
+    keygateWorker("keygate", keygateEntry, { durableObjects: objects(null) }),
     keygateWorker("keygate-b", "keygate-main.js", { durableObjects: objects("keygate") }),
     keygateWorker("keygate-mf", "keygate-main.js", { durableObjects: objects("keygate"), serviceBindings: rpcOrigin }),
     passthrough("passthrough", native("ORIGIN")),
