@@ -16,6 +16,9 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** Per round, scenario `id`'s p50 minus `base`'s (measured back to back); null when `id` was not run. */
+const p50Rounds = (d, id, base) => d.results[id]?.runs.map((run, i) => run.latencyMs.p50 - d.results[base].runs[i].latencyMs.p50) ?? null;
+
 /** One scenario over its rounds: means of the per-round rates and percentiles, CPU over all requests. */
 function overRounds(r) {
   const runs = r.runs;
@@ -141,10 +144,10 @@ export function summarize(d) {
           b: rows["b-c1"],
           addedP50: rows["b-c1"].p50 - rows["a-c1"].p50,
           addedP99: rows["b-c1"].p99 - rows["a-c1"].p99,
-          roundsAddedP50: d.results["b-c1"].runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50),
+          roundsAddedP50: p50Rounds(d, "b-c1", "a-c1"),
           // The signing floor at one connection (absent from runs before it was added).
           floor: rows["a+s-c1"] ?? null,
-          roundsFloorAddedP50: d.results["a+s-c1"]?.runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50) ?? null,
+          roundsFloorAddedP50: p50Rounds(d, "a+s-c1", "a-c1"),
           settledMs: ["a-c1", "a+s-c1", "b-c1"].filter((id) => d.results[id]).flatMap((id) => d.results[id].runs.map((run) => run.settled?.waitedMs ?? 0)),
         }
       : null;
@@ -173,14 +176,15 @@ function issueTargets(d, rows, perRound) {
   const ub = rows["b-c1"];
   if (ua && ub) {
     // Per round (a and b measured back to back), then the median: one disturbed round moves a mean of three.
-    const rounds = d.results["b-c1"].runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50);
+    const rounds = p50Rounds(d, "b-c1", "a-c1");
+    const floorRounds = p50Rounds(d, "a+s-c1", "a-c1");
     const added = median(rounds);
     out.push({
       name: `(2) unsaturated added latency at 1 connection ≤ ${TARGETS.addedP50Ms} ms p50 over the bare pass-through`,
       value:
         `p50 b − a = ${signed(added)} ms, the median over rounds (rounds: ${rounds.map(signed).join(", ")}; means: a ${ms(ua.p50)}, b ${ms(ub.p50)} ms); ` +
         `p99 a ${ms(ua.p99)}, b ${ms(ub.p99)} ms (${signed(ub.p99 - ua.p99)}); wrk -t1 -c1, no think time` +
-        (d.results["a+s-c1"] ? `; of it the signing floor alone (a+s − a): ${signed(median(d.results["a+s-c1"].runs.map((run, i) => run.latencyMs.p50 - d.results["a-c1"].runs[i].latencyMs.p50)))} ms` : ""),
+        (floorRounds ? `; of it the signing floor alone (a+s − a): ${signed(median(floorRounds))} ms` : ""),
       met: added <= TARGETS.addedP50Ms,
     });
   } else out.push({ name: `(2) unsaturated added latency at 1 connection ≤ ${TARGETS.addedP50Ms} ms p50`, value: "not measured", met: null });

@@ -131,8 +131,8 @@ export async function rpcSupported() {
  * Every Worker but the -mf ones reaches the origin through an `external` service binding, i.e.
  * workerd's own HTTP client (bench/workers/outbound.ts explains why). With `rpc`, keygate's route
  * table is wrangler.toml's plus RPC_ROUTE. `keygateEntry: "keygate-loop.js"` serves the first
- * keygate Worker through bench/workers/keygate-loop.ts (stage-costs.mjs). Miniflare is stopped when the script ends (lifecycle.mjs),
- * or by the returned stop().
+ * keygate Worker through bench/workers/keygate-loop.ts (stage-costs.mjs). Miniflare is stopped
+ * when the script ends (lifecycle.mjs), or by the returned stop().
  */
 export async function startWorkers({ originUrl, inspectorPort, rpc = false, keygateEntry = "keygate-main.js" }) {
   const config = unstable_readConfig({ config: path.join(ROOT, "wrangler.toml") });
