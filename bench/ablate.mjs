@@ -16,66 +16,43 @@
 // measures the same cuts inside the isolate, without HTTP); fwd-plain(-headers), which reduce forwarding to a
 // bare fetch. Stops at once with one line if wrk or npm install is missing (lib/preflight.mjs);
 // leaves no process behind however it ends (lib/lifecycle.mjs).
-import { readFileSync, writeFileSync } from "node:fs";
 import { preflight } from "./lib/preflight.mjs";
 
 await preflight({ again: "node bench/ablate.mjs" });
-const { failpoint, run, say } = await import("./lib/lifecycle.mjs");
+const { run, say } = await import("./lib/lifecycle.mjs");
 const { runWrk } = await import("./lib/load.mjs");
-const { compose, patches } = await import("./lib/patches.mjs");
+const { patches } = await import("./lib/patches.mjs");
 const { setupData } = await import("./lib/setup.mjs");
-const { BUILD, buildAll, startOrigin, startWorkers } = await import("./lib/stack.mjs");
+const { overVariants } = await import("./lib/variants.mjs");
 
 const rounds = Number(process.argv[2] ?? 2);
 const seconds = Number(process.argv[3] ?? 3);
 const BIG = { capacity: 1_000_000, refillPerSecond: 100_000 };
 
-const variants = Object.fromEntries((process.argv[4]?.split(",") ?? Object.keys(patches)).map((name) => [name, compose(name)]));
+const names = process.argv[4]?.split(",") ?? Object.keys(patches);
 
 run(
   async () => {
-    say("building the bundle (wrangler deploy --dry-run)");
-    await buildAll();
-    const file = `${BUILD}/keygate/index.js`;
-    const original = readFileSync(file, "utf8");
-    // Every variant is patched before anything is measured: a patch that no longer applies fails now, not an hour in.
-    const patched = Object.fromEntries(Object.entries(variants).map(([name, patch]) => [name, patch(original)]));
     const results = {};
-    try {
-      for (let round = 1; round <= rounds; round++) {
-        for (const name of Object.keys(variants)) {
-          writeFileSync(file, patched[name]);
-          say(`round ${round} ${name}: starting the stack`);
-          const origin = await startOrigin();
-          const stack = await startWorkers({ originUrl: origin.url });
-          try {
-            failpoint("variant");
-            const pids = { workerd: stack.workerdPids, origin: origin.pid };
-            const { createKey } = await setupData(stack.mf, stack.urls.keygate, BIG);
-            const hot = await createKey("hot", BIG);
-            const url = `${stack.urls.keygate}/v1/query`;
-            const malformed = "kg_live_" + "A".repeat(38);
-            for (const [scenario, env] of [
-              ["b", { BENCH_KEY: hot.key, BENCH_IP: "198.51.100.7" }],
-              ["e'", { BENCH_KEY: malformed, BENCH_IP: "203.0.113.50" }],
-            ]) {
-              await runWrk({ url, seconds: 1, connections: 32, env, pids });
-              const r = await runWrk({ url, seconds, connections: 32, env, pids });
-              ((results[name] ??= {})[scenario] ??= []).push({ rps: r.rps, cpuUs: r.cpuUsPerRequest.workerd, otherCores: r.cpu.otherCores, non2xx: r.non2xx });
-              say(`round ${round} ${name} ${scenario}: ${r.rps.toFixed(0)} req/s, ${r.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${r.cpu.otherCores.toFixed(2)} cores${r.non2xx ? `, ${r.non2xx} non-2xx` : ""}`);
-            }
-          } finally {
-            await stack.stop();
-            await origin.stop();
-          }
-        }
+    await overVariants({ names, rounds }, async ({ name, round, stack, origin }) => {
+      const pids = { workerd: stack.workerdPids, origin: origin.pid };
+      const { createKey } = await setupData(stack.mf, stack.urls.keygate, BIG);
+      const hot = await createKey("hot", BIG);
+      const url = `${stack.urls.keygate}/v1/query`;
+      const malformed = "kg_live_" + "A".repeat(38);
+      for (const [scenario, env] of [
+        ["b", { BENCH_KEY: hot.key, BENCH_IP: "198.51.100.7" }],
+        ["e'", { BENCH_KEY: malformed, BENCH_IP: "203.0.113.50" }],
+      ]) {
+        await runWrk({ url, seconds: 1, connections: 32, env, pids });
+        const r = await runWrk({ url, seconds, connections: 32, env, pids });
+        ((results[name] ??= {})[scenario] ??= []).push({ rps: r.rps, cpuUs: r.cpuUsPerRequest.workerd, otherCores: r.cpu.otherCores, non2xx: r.non2xx });
+        say(`round ${round} ${name} ${scenario}: ${r.rps.toFixed(0)} req/s, ${r.cpuUsPerRequest.workerd.toFixed(0)} µs CPU/req, others ${r.cpu.otherCores.toFixed(2)} cores${r.non2xx ? `, ${r.non2xx} non-2xx` : ""}`);
       }
-    } finally {
-      writeFileSync(file, original);
-    }
+    });
     report(results);
   },
-  { name: "ablate", watchdogS: 120 + rounds * Object.keys(variants).length * (2 * (seconds + 1) + 20) },
+  { name: "ablate", watchdogS: 120 + rounds * names.length * (2 * (seconds + 1) + 20) },
 );
 
 function report(results) {

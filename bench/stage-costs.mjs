@@ -10,11 +10,9 @@
 import { preflight } from "./lib/preflight.mjs";
 
 await preflight({ again: "npm run bench:stages" });
-const { readFileSync, writeFileSync } = await import("node:fs");
 const { run, say } = await import("./lib/lifecycle.mjs");
-const { compose } = await import("./lib/patches.mjs");
 const { setupData } = await import("./lib/setup.mjs");
-const { BUILD, buildAll, startOrigin, startWorkers } = await import("./lib/stack.mjs");
+const { overVariants } = await import("./lib/variants.mjs");
 
 const rounds = Number(process.argv[2] ?? 3);
 const perSample = Number(process.argv[3] ?? 1000);
@@ -37,43 +35,24 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 run(
   async () => {
-    say("building the bundle (wrangler deploy --dry-run)");
-    await buildAll();
-    const file = `${BUILD}/keygate/index.js`;
-    const original = readFileSync(file, "utf8");
-    const patched = Object.fromEntries(CUTS.map(([name]) => [name, compose(name)(original)]));
     const us = {};
-    try {
-      for (let round = 1; round <= rounds; round++) {
-        for (const [name] of CUTS) {
-          writeFileSync(file, patched[name]);
-          const origin = await startOrigin();
-          const stack = await startWorkers({ originUrl: origin.url, keygateEntry: "keygate-loop.js" });
-          try {
-            const { createKey } = await setupData(stack.mf, stack.urls.keygate, BIG);
-            const hot = await createKey("hot", BIG);
-            const url = (n) => `${stack.urls.keygate}/__loop?n=${n}&key=${encodeURIComponent(hot.key)}`;
-            const once = async (n) => {
-              const t0 = performance.now();
-              const res = await fetch(url(n));
-              const text = await res.text();
-              if (text !== "ok") throw new Error(`${name}: ${text}`);
-              return ((performance.now() - t0) * 1000) / n;
-            };
-            await once(Math.min(300, perSample)); // warm: the key's copy in memory, a lease, optimised code
-            const samples = [];
-            for (let i = 0; i < SAMPLES; i++) samples.push(await once(perSample));
-            (us[name] ??= []).push(median(samples));
-            say(`round ${round} ${name}: ${median(samples).toFixed(1)} µs per request (samples ${samples.map((x) => x.toFixed(0)).join(" ")})`);
-          } finally {
-            await stack.stop();
-            await origin.stop();
-          }
-        }
-      }
-    } finally {
-      writeFileSync(file, original);
-    }
+    await overVariants({ names: CUTS.map(([name]) => name), rounds, workers: { keygateEntry: "keygate-loop.js" } }, async ({ name, round, stack }) => {
+      const { createKey } = await setupData(stack.mf, stack.urls.keygate, BIG);
+      const hot = await createKey("hot", BIG);
+      const url = (n) => `${stack.urls.keygate}/__loop?n=${n}&key=${encodeURIComponent(hot.key)}`;
+      const once = async (n) => {
+        const t0 = performance.now();
+        const res = await fetch(url(n));
+        const text = await res.text();
+        if (text !== "ok") throw new Error(`${name}: ${text}`);
+        return ((performance.now() - t0) * 1000) / n;
+      };
+      await once(Math.min(300, perSample)); // warm: the key's copy in memory, a lease, optimised code
+      const samples = [];
+      for (let i = 0; i < SAMPLES; i++) samples.push(await once(perSample));
+      (us[name] ??= []).push(median(samples));
+      say(`round ${round} ${name}: ${median(samples).toFixed(1)} µs per request (samples ${samples.map((x) => x.toFixed(0)).join(" ")})`);
+    });
     console.log("| cut | µs per request (median of rounds) | added by | µs |");
     console.log("|---|---|---|---|");
     let before = null;
