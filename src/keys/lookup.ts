@@ -70,15 +70,15 @@ async function keyFromD1(stores: Stores, hash: string): Promise<KeySnapshot | nu
 }
 
 /**
- * When a key's copy is missing, every request in flight at that moment would read KV itself: one
- * lookup per key (and per tenant) runs at a time, and the others find its result in memory.
+ * The copies being loaded now, by name. When a key's copy is missing, every request in flight at
+ * that moment would read KV itself: one load per key (and per tenant) runs at a time, and the
+ * others find its result in memory.
  */
-const pending = new BoundedMap<string, Promise<unknown>>(MEMORY_MAX_ENTRIES);
+const loading = new BoundedMap<string, true>(MEMORY_MAX_ENTRIES);
 
-function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
-  const p = load().finally(() => pending.delete(name));
-  pending.set(name, p);
-  return p;
+function loadOnce<T>(name: string, load: () => Promise<T>): Promise<T> {
+  loading.set(name, true);
+  return load().finally(() => loading.delete(name));
 }
 
 /**
@@ -86,8 +86,8 @@ function shared<T>(name: string, load: () => Promise<T>): Promise<T> {
  * calls are counted on the request's background meter, not as the request's own.
  */
 function refreshLater(stores: Stores, defer: Defer, name: string, load: (background: Stores) => Promise<unknown>): void {
-  if (pending.has(name)) return;
-  defer(shared(name, () => load(stores.background)).catch((err: unknown) => log("warn", "cache.refresh_failed", { what: name.split(":")[0], error: String(err) })));
+  if (loading.has(name)) return;
+  defer(loadOnce(name, () => load(stores.background)).catch((err: unknown) => log("warn", "cache.refresh_failed", { what: name.split(":")[0], error: String(err) })));
 }
 
 /**
@@ -102,8 +102,8 @@ function throughMemory<T>(stores: Stores, defer: Defer, cache: MemoryCache<T>, i
   }
   // Another request is loading it: look in memory again on this request's own timers, then load
   // it here (core/look-again.ts says why not by awaiting that request's load).
-  if (pending.has(name)) return lookAgain(() => cache.lookup(id), () => pending.has(name)).then((hit) => (hit ? hit.value : load(stores)));
-  return shared(name, () => load(stores));
+  if (loading.has(name)) return lookAgain(() => cache.lookup(id), () => loading.has(name)).then((hit) => (hit ? hit.value : load(stores)));
+  return loadOnce(name, () => load(stores));
 }
 
 export function findKey(stores: Stores, defer: Defer, hash: string): KeySnapshot | null | Promise<KeySnapshot | null> {

@@ -103,11 +103,13 @@ export function authStateOf(key: KeySnapshot): AuthState {
  */
 export function admitRequest(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot, scope: string | null, cost: number, where: Where = {}): Decision | Promise<Decision> {
   countTraffic(key.keyId, Date.now());
-  const decideHere = (): Decision | undefined => fromMemory(access, key, tenant, scope, cost, where);
-  const decided = decideHere();
+  const decided = fromMemory(access, key, tenant, scope, cost, where);
   if (decided) return decided;
   if (!inflight.has(key.keyId)) return callObject(access.limiter(), key, tenant, scope, cost, where);
-  return lookAgain(decideHere, () => inflight.has(key.keyId)).then((later) => later ?? callObject(access.limiter(), key, tenant, scope, cost, where));
+  return lookAgain(
+    () => fromMemory(access, key, tenant, scope, cost, where),
+    () => inflight.has(key.keyId),
+  ).then((later) => later ?? callObject(access.limiter(), key, tenant, scope, cost, where));
 }
 
 /** What this isolate can decide alone: from the lease (renewed ahead when it runs low), or a 429 it remembers. */
@@ -147,7 +149,7 @@ const MIN_REQUESTS_PER_RENEWED_LEASE = 2;
  * Asks for the next lease while requests keep spending the current one. It spends nothing itself
  * (cost 0). When it lands, the new lease takes over and what the old one still holds goes back
  * with the next call, like any lease given up. Requests that find the old lease empty meanwhile
- * wait for this call rather than making their own.
+ * look at the lease again while this call is out (admitRequest) rather than making their own.
  */
 function renewInBackground(access: LimiterAccess, key: KeySnapshot, tenant: TenantSnapshot): void {
   const keyId = key.keyId;
