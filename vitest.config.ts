@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,6 +23,31 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A port nothing listens on, for the origin that is down, and that nothing will take during the
+ * run: free now, and below the range the kernel hands out for listen(0), which every test server
+ * (and workerd) binds. A port from freePort() was once taken by a later test server, which then
+ * answered the "down" origin's requests with 403 for the rest of the run.
+ */
+async function portNobodyTakes(): Promise<number> {
+  let low = 49152; // macOS and IANA
+  try {
+    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: keep IANA's range
+  }
+  for (let port = low - 1; port > 1024; port--) if (await isFree(port)) return port;
+  throw new Error("no free port below the ephemeral range");
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
 /** One signing key per test run; origins get only its public half, in a JWKS file. */
 async function testSigningKey() {
   if (process.env.KG_TEST_SIGNING_KEY) return;
@@ -37,7 +62,7 @@ async function testSigningKey() {
   process.env.KG_TEST_JWKS_FILE = file;
   process.env.KG_TEST_ECHO_PORT = String(await freePort());
   process.env.KG_TEST_PY_PORT = String(await freePort());
-  process.env.KG_TEST_DOWN_PORT = String(await freePort()); // nothing listens there
+  process.env.KG_TEST_DOWN_PORT = String(await portNobodyTakes()); // nothing listens there
   process.env.KG_TEST_WEBHOOK_PORT = String(await freePort()); // test/origins/webhook-receiver.ts
   process.env.KG_TEST_ACCESS_PORT = String(await freePort()); // a local Cloudflare Access (test/support/access-issuer.ts)
 }
